@@ -1,0 +1,32 @@
+"""querylang: the Feathers query language of the LionDesk API, read, checked, evaluated and written.
+
+>>> import querylang
+>>> q = querylang.parse("type[$in]=Text%20Contact&$sort[send_at]=-1&$limit=2")
+>>> querylang.serialize(q)
+'type[$in][]=Text%20Contact&$sort[send_at]=-1&$limit=2'
+"""
+
+from . import ast
+from .ast import Op, Query
+from .build import parse
+from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError
+from .qs import decode, encode
+from .serialize import serialize
+from .source import Span
+
+__all__ = [
+    "Diagnostic",
+    "Op",
+    "Query",
+    "QueryError",
+    "QuerySyntaxError",
+    "QueryValidationError",
+    "Span",
+    "ast",
+    "decode",
+    "encode",
+    "parse",
+    "serialize",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,375 @@
+"""The positioned qs structure -> the query AST, checking every rule of SEMANTICS.md section 2.
+
+The rules that need no schema live here: which ``$`` filters and operators exist, what must be a
+single value and what a list, the shape of ``$or`` and ``$and``, repeated keys. Every problem is
+collected and raised at once, each pointing at the parameter that caused it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from .ast import FILTERS, MEMBERSHIP_OPS, AllOf, Compare, Expr, Membership, Op, Query, Sort, and_, or_
+from .errors import Diagnostic, QueryError, QueryValidationError
+from .qs import Arr, Leaf, Node, Obj, structure
+from .source import NOWHERE, Span
+from .syntax import read_params
+
+__all__ = ["build", "parse", "suggest"]
+
+_OPERATORS = [op.spelling for op in Op if op is not Op.EQ]
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    """``did you mean 'x'?`` for the closest choice, or None."""
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{found[0]}'?" if found else None
+
+
+def _leaves(node: Node) -> list[Leaf]:
+    if isinstance(node, Leaf):
+        return [node]
+    items = node.values() if isinstance(node, Arr) else list(node.items.values())
+    return [leaf for item in items for leaf in _leaves(item)]
+
+
+def _span_of(node: Node, fallback: Span) -> Span:
+    """The span from the first to the last parameter under a node."""
+    spans = [leaf.param.span for leaf in _leaves(node)]
+    if not spans:
+        return fallback
+    return Span(min(s.start for s in spans), max(s.end for s in spans))
+
+
+class _Builder:
+    """One pass over the structure; problems go to ``self.problems`` instead of stopping it."""
+
+    def __init__(self) -> None:
+        self.problems: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+
+    def problem(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.problems.append(Diagnostic(code, message, span, hint))
+
+    # ---- values
+
+    def single(self, node: Node, what: str, key_span: Span, hint: str | None = None) -> Leaf | None:
+        """The one value of a key that takes a single value."""
+        if isinstance(node, Leaf):
+            self.note_raw(node)
+            return node
+        if isinstance(node, Arr) and all(isinstance(item, Leaf) for item in node.values()) and not node.conflict:
+            leaves = [item for item in node.values() if isinstance(item, Leaf)]
+            if len(leaves) > 1 and all(leaf.param.full_key == leaves[0].param.full_key for leaf in leaves):
+                self.problem(
+                    "repeated-key",
+                    f"{what} is given {len(leaves)} times",
+                    leaves[1].param.span,
+                    hint or "give it once",
+                )
+                return None
+            self.problem("expected-value", f"{what} takes one value, not a list", _span_of(node, key_span), hint)
+            return None
+        self.problem(
+            "expected-value",
+            f"{what} takes one value, not {'a list' if isinstance(node, Arr) else 'bracketed members'}",
+            _span_of(node, key_span),
+            hint,
+        )
+        return None
+
+    def listed(self, node: Node, what: str, key_span: Span) -> list[Leaf] | None:
+        """The values of a key that takes a list (a single value is a list of one)."""
+        if isinstance(node, Leaf):
+            self.note_raw(node)
+            return [node]
+        if isinstance(node, Arr):
+            bad = [item for item in node.values() if not isinstance(item, Leaf)]
+            if bad:
+                self.problem(
+                    "expected-value", f"{what} takes a list of values, not nested members", _span_of(bad[0], key_span)
+                )
+                return None
+            leaves = [item for item in node.values() if isinstance(item, Leaf)]
+            for leaf in leaves:
+                self.note_raw(leaf)
+            return leaves
+        self.problem(
+            "expected-list",
+            f"{what} takes a list, not named members",
+            _span_of(node, key_span),
+            "write key[]=value for each item",
+        )
+        return None
+
+    def note_raw(self, leaf: Leaf) -> None:
+        if leaf.param.value.raw:
+            self.warnings.append(
+                Diagnostic(
+                    "raw-value",
+                    f"value '{leaf.text}' has an invalid percent escape and is used as written",
+                    leaf.span,
+                    "write '%' as %25",
+                    "warning",
+                )
+            )
+
+    # ---- conditions
+
+    def field_conditions(self, name: str, node: Node, name_span: Span) -> list[Expr]:
+        """``name=value`` or ``name[$op]=value...``: the conditions on one field."""
+        if isinstance(node, Leaf):
+            self.note_raw(node)
+            return [Compare(name, Op.EQ, node.text, span=node.param.span, field_span=name_span, value_span=node.span)]
+        if isinstance(node, Arr):
+            kinds = {type(item) for item in node.values()}
+            if node.conflict or len(kinds) > 1:
+                self.problem(
+                    "mixed-condition",
+                    f"'{name}' is given both as a value and with operators",
+                    _span_of(node, name_span),
+                    f"write {name}=value or {name}[$op]=value, not both; use $and for both",
+                )
+                return []
+            self.single(node, f"field '{name}'", name_span, f"use {name}[$in][]=… for any of several values")
+            return []
+        found: list[Expr] = []
+        for key, child in node.items.items():
+            key_span = node.spans.get(key, name_span)
+            op = Op.from_spelling(key)
+            if op is None:
+                if key == "$eq":
+                    hint = f"write {name}=value for equality"
+                else:
+                    hint = suggest(key, _OPERATORS) or "operators are " + ", ".join(_OPERATORS)
+                self.problem("unknown-operator", f"unknown operator '{key}' on '{name}'", key_span, hint)
+                continue
+            if op in MEMBERSHIP_OPS:
+                leaves = self.listed(child, f"'{name}[{key}]'", key_span)
+                if leaves is not None:
+                    found.append(
+                        Membership(
+                            name,
+                            op,
+                            tuple(leaf.text for leaf in leaves),
+                            span=_span_of(child, key_span),
+                            field_span=name_span,
+                            value_spans=tuple(leaf.span for leaf in leaves),
+                        )
+                    )
+                continue
+            leaf = self.single(child, f"'{name}[{key}]'", key_span, f"use {name}[$in][]=… for any of several values")
+            if leaf is not None:
+                found.append(
+                    Compare(name, op, leaf.text, span=leaf.param.span, field_span=name_span, value_span=leaf.span)
+                )
+        return found
+
+    def condition_set(self, obj: Obj, *, allow_or: bool, where: str) -> list[Expr]:
+        """The conditions of one set: fields, and an ``$or`` where one is allowed."""
+        found: list[Expr] = []
+        for key, child in obj.items.items():
+            key_span = obj.spans.get(key, NOWHERE)
+            if key == "$or" and allow_or:
+                group = self.alternatives(child, key_span, "$or")
+                if group is not None:
+                    found.append(group)
+            elif key in ("$or", "$and"):
+                self.problem("nested-group", f"'{key}' is not allowed inside {where}", key_span)
+            elif key.startswith("$"):
+                self.problem(
+                    "unknown-filter" if key not in FILTERS else "misplaced-filter",
+                    f"'{key}' is not allowed inside {where}",
+                    key_span,
+                    "filters such as $limit and $sort go at the top level",
+                )
+            else:
+                found.extend(self.field_conditions(key, child, key_span))
+        return found
+
+    def elements(self, node: Node, key_span: Span, what: str) -> list[Obj] | None:
+        if isinstance(node, Leaf | Obj):
+            self.problem(
+                "expected-list",
+                f"'{what}' takes a list of condition sets",
+                _span_of(node, key_span) if isinstance(node, Obj) else node.param.span,
+                f"write {what}[0][field]=value&{what}[1][field]=value",
+            )
+            return None
+        result: list[Obj] = []
+        for item in node.values():
+            if isinstance(item, Obj):
+                result.append(item)
+            else:
+                self.problem(
+                    "expected-object",
+                    f"each element of '{what}' is a set of field conditions",
+                    _span_of(item, key_span),
+                    f"write {what}[0][field]=value",
+                )
+        return result if len(result) == len(node.values()) else None
+
+    def alternatives(self, node: Node, key_span: Span, what: str) -> Expr | None:
+        objs = self.elements(node, key_span, what)
+        if objs is None:
+            return None
+        alternatives: list[Expr] = []
+        for obj in objs:
+            items = self.condition_set(obj, allow_or=False, where="$or")
+            expr = and_(*items)
+            if expr is not None:
+                alternatives.append(expr)
+        if len(alternatives) != len(objs):
+            return None
+        try:
+            return or_(*alternatives)
+        except QueryError as error:  # pragma: no cover - condition sets are always writable
+            self.problems.extend(d for d in error.diagnostics)
+            return None
+
+    def conjunction(self, node: Node, key_span: Span) -> list[Expr]:
+        objs = self.elements(node, key_span, "$and")
+        found: list[Expr] = []
+        for obj in objs or ():
+            found.extend(self.condition_set(obj, allow_or=True, where="$and"))
+        return found
+
+    # ---- the query
+
+    def query(self, root: Obj) -> Query:
+        items: list[Expr] = []
+        parts: dict[str, object] = {}
+        spans: dict[str, object] = {}
+        for key, child in root.items.items():
+            key_span = root.spans.get(key, NOWHERE)
+            if not key.startswith("$"):
+                items.extend(self.field_conditions(key, child, key_span))
+            elif key == "$or":
+                group = self.alternatives(child, key_span, "$or")
+                if group is not None:
+                    items.append(group)
+            elif key == "$and":
+                items.extend(self.conjunction(child, key_span))
+            elif key in ("$limit", "$skip"):
+                leaf = self.single(child, f"'{key}'", key_span)
+                if leaf is not None:
+                    parts[key] = leaf.text
+                    spans[key] = leaf.span
+            elif key == "$sort":
+                parts[key] = self.sort(child, key_span)
+            elif key == "$select":
+                leaves = self.listed(child, "'$select'", key_span)
+                if leaves is not None:
+                    parts[key] = tuple(leaf.text for leaf in leaves)
+                    spans[key] = tuple(leaf.span for leaf in leaves)
+            elif key == "$load":
+                self.load(child, key_span, parts, spans)
+            else:
+                self.problem(
+                    "unknown-filter",
+                    f"unknown filter '{key}'",
+                    key_span,
+                    suggest(key, FILTERS) or "filters are " + ", ".join(FILTERS),
+                )
+        where = and_(*items) if len(items) != 1 or not isinstance(items[0], AllOf) else items[0]
+        return Query(
+            where,
+            limit=parts.get("$limit"),  # type: ignore[arg-type]
+            skip=parts.get("$skip"),  # type: ignore[arg-type]
+            sort=parts.get("$sort", ()),  # type: ignore[arg-type]
+            select=parts.get("$select"),  # type: ignore[arg-type]
+            load=parts.get("$load"),  # type: ignore[arg-type]
+            limit_span=spans.get("$limit", NOWHERE),  # type: ignore[arg-type]
+            skip_span=spans.get("$skip", NOWHERE),  # type: ignore[arg-type]
+            select_spans=spans.get("$select", ()),  # type: ignore[arg-type]
+            load_spans=spans.get("$load", ()),  # type: ignore[arg-type]
+            warnings=tuple(self.warnings),
+        )
+
+    def sort(self, node: Node, key_span: Span) -> tuple[Sort, ...]:
+        if not isinstance(node, Obj):
+            self.problem(
+                "expected-object",
+                "'$sort' takes fields in brackets",
+                _span_of(node, key_span),
+                "write $sort[field]=1 or $sort[field]=-1",
+            )
+            return ()
+        keys: list[Sort] = []
+        for name, child in node.items.items():
+            name_span = node.spans.get(name, key_span)
+            if isinstance(child, Arr) and not child.conflict and all(isinstance(i, Leaf) for i in child.values()):
+                second = child.values()[1]
+                self.problem(
+                    "repeated-key",
+                    f"'$sort[{name}]' is given {len(child.values())} times",
+                    second.param.span if isinstance(second, Leaf) else name_span,
+                    "sort by a field once",
+                )
+                continue
+            leaf = self.single(child, f"'$sort[{name}]'", name_span)
+            if leaf is not None:
+                keys.append(
+                    Sort(name, leaf.text, span=leaf.param.span, field_span=name_span, direction_span=leaf.span)
+                )
+        return tuple(keys)
+
+    def load(self, node: Node, key_span: Span, parts: dict[str, object], spans: dict[str, object]) -> None:
+        leaves = self.listed(node, "'$load'", key_span)
+        if leaves is None:
+            return
+        names: list[str] = []
+        name_spans: list[Span] = []
+        for leaf in leaves:
+            offset = 0
+            for piece in leaf.text.split(","):
+                span = leaf.span if leaf.param.value.raw or len(leaf.text) != leaf.span.end - leaf.span.start else Span(
+                    leaf.span.start + offset, leaf.span.start + offset + len(piece)
+                )
+                offset += len(piece) + 1
+                if not piece.strip():
+                    self.problem("empty-relation", "an empty relation name in '$load'", span, "write $load=a,b")
+                    continue
+                names.append(piece)
+                name_spans.append(span)
+        if names and len(names) == sum(len(leaf.text.split(",")) for leaf in leaves):
+            parts["$load"] = tuple(names)
+            spans["$load"] = tuple(name_spans)
+
+
+def build(root: Obj, text: str = "") -> Query:
+    """The query a qs structure describes.
+
+    Raises:
+        QueryValidationError: with every problem of SEMANTICS.md section 2.
+    """
+    builder = _Builder()
+    query = builder.query(root)
+    if builder.problems:
+        builder.problems.sort(key=lambda d: (d.span.start, d.span.end))
+        raise QueryValidationError(builder.problems, text)
+    return query
+
+
+def parse(text: str) -> Query:
+    """Parse a Feathers query string into a ``Query``.
+
+    ``parse("type[$in][]=Text%20Contact&$sort[send_at]=-1&$limit=10")`` reads the transport
+    layer the way Express and qs do, then checks every rule that needs no schema. Values stay
+    the decoded strings; ``validate`` types them.
+
+    Args:
+        text: the query string, with or without its leading ``?``.
+
+    Returns:
+        The query, with spans into ``text``.
+
+    Raises:
+        QuerySyntaxError: the text cannot be read (stray brackets, a limit of qs).
+        QueryValidationError: it reads but breaks the shape rules; every problem at once.
+    """
+    try:
+        return build(structure(read_params(text)), text)
+    except QueryError as error:
+        raise error.with_text(text) from None

@@ -1,0 +1,122 @@
+"""The QueryError family and Diagnostic: what went wrong, where, and what would be right."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from .source import NOWHERE, Span, caret_lines
+
+__all__ = [
+    "Diagnostic",
+    "QueryError",
+    "QuerySyntaxError",
+    "QueryValidationError",
+    "Severity",
+    "render",
+]
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in a query.
+
+    Attributes:
+        code: a stable kebab-case identifier (``unknown-field``, ``not-a-date``).
+        message: what is wrong, quoting the offending text.
+        span: where, as offsets into the raw query text (``NOWHERE`` for built trees).
+        hint: what would be right, when that is known.
+        severity: ``"error"`` or ``"warning"``; warnings never raise.
+    """
+
+    code: str
+    message: str
+    span: Span = NOWHERE
+    hint: str | None = None
+    severity: Severity = "error"
+
+    @property
+    def headline(self) -> str:
+        """The message with the hint in parentheses."""
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def shifted(self, offset: int) -> Diagnostic:
+        """The same diagnostic with its span moved by ``offset`` characters."""
+        if not self.span.known or offset == 0:
+            return self
+        return replace(self, span=Span(self.span.start + offset, self.span.end + offset))
+
+    def to_dict(self) -> dict[str, object]:
+        """The diagnostic as plain JSON data (``start``/``end`` are null without a position)."""
+        known = self.span.known
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "start": self.span.start if known else None,
+            "end": self.span.end if known else None,
+            "hint": self.hint,
+        }
+
+
+def render(text: str, diagnostic: Diagnostic, *, prefix: bool = False) -> str:
+    """A diagnostic for people: the headline, then the text with carets under the span.
+
+    Args:
+        text: the query text the diagnostic's span points into.
+        diagnostic: the problem to show.
+        prefix: start the headline with ``error[code]:`` (the CLI's form).
+
+    Returns:
+        Two or three lines of text, without a trailing newline.
+    """
+    head = diagnostic.headline
+    if prefix:
+        head = f"{diagnostic.severity}[{diagnostic.code}]: {head}"
+    carets = caret_lines(text, diagnostic.span)
+    return f"{head}\n{carets}" if carets else head
+
+
+class QueryError(ValueError):
+    """Base of every error querylang raises; a ``ValueError``.
+
+    Attributes:
+        diagnostics: the problems, in the order of the text.
+        text: the query text the spans point into ("" when there is none).
+    """
+
+    def __init__(self, diagnostics: Iterable[Diagnostic], text: str = "") -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        self.text = text
+        super().__init__(self.diagnostics[0].headline if self.diagnostics else "query error")
+
+    @property
+    def diagnostic(self) -> Diagnostic:
+        """The first problem."""
+        return self.diagnostics[0]
+
+    def with_text(self, text: str, offset: int = 0) -> QueryError:
+        """Attach the query text (shifting spans by ``offset``) and return ``self``."""
+        if offset:
+            self.diagnostics = tuple(d.shifted(offset) for d in self.diagnostics)
+        self.text = text
+        return self
+
+    def __str__(self) -> str:
+        return "\n".join(render(self.text, d) for d in self.diagnostics)
+
+
+class QuerySyntaxError(QueryError):
+    """The text cannot be read as a query string; holds one diagnostic."""
+
+    @classmethod
+    def at(cls, code: str, message: str, span: Span, hint: str | None = None) -> QuerySyntaxError:
+        """A syntax error with one diagnostic."""
+        return cls([Diagnostic(code, message, span, hint)])
+
+
+class QueryValidationError(QueryError):
+    """The text reads as a query but is not a valid one; holds every problem at once."""

@@ -1,0 +1,52 @@
+"""Percent-decoding as qs does it (all or nothing) and percent-encoding as querylang writes it."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, unquote
+
+__all__ = ["decode_component", "encode_key", "encode_value", "normalize_brackets"]
+
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_BRACKET_ESCAPE = re.compile(r"%5[bBdD]")
+
+# Readable in a query string and read back unchanged by qs and by every URL parser. Values
+# escape '=' and brackets too: qs splits a parameter at its first ']=' before anything else.
+_VALUE_SAFE = ":,@/!$'()*"
+_KEY_SAFE = ":,@/!$'()*"
+
+
+def normalize_brackets(raw: str) -> str:
+    """Turn ``%5B``/``%5D`` (any case) into brackets, as qs does to the whole text first."""
+    if "%" not in raw:
+        return raw
+    return _BRACKET_ESCAPE.sub(lambda m: "[" if m.group(0)[2] in "bB" else "]", raw)
+
+
+def decode_component(raw: str) -> tuple[str, bool]:
+    """Decode one key or value: ``+`` is a space, then UTF-8 percent escapes, all or nothing.
+
+    Returns:
+        The decoded text and ``True``, or, when any escape is invalid (``%ZZ``, a lone ``%``,
+        bytes that are not UTF-8 such as ``%E9``), the text as written with ``+`` as a space
+        and bracket escapes as brackets, and ``False`` — what qs hands a server.
+    """
+    text = raw.replace("+", " ") if "+" in raw else raw
+    if "%" not in text:
+        return text, True
+    if _BAD_ESCAPE.search(text) is None:
+        try:
+            return unquote(text, errors="strict"), True
+        except UnicodeDecodeError:
+            pass
+    return normalize_brackets(text), False
+
+
+def encode_value(text: str) -> str:
+    """Percent-encode a value readably: ``%20`` for a space, ``%25``, ``%2B``, ``%26``, UTF-8."""
+    return quote(text, safe=_VALUE_SAFE)
+
+
+def encode_key(name: str) -> str:
+    """Percent-encode a key name or segment; ``$`` stays readable."""
+    return quote(name, safe=_KEY_SAFE)

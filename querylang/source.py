@@ -1,0 +1,63 @@
+"""Positions in the raw query text: spans, line and column maths, and caret rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["NOWHERE", "Span", "caret_lines", "line_and_column"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open range ``[start, end)`` of offsets into the raw, undecoded query text."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"span ends before it starts: {self.start}..{self.end}")
+
+    @property
+    def known(self) -> bool:
+        """Whether the span points into a text (trees built in code have no position)."""
+        return self.start >= 0
+
+    def cover(self, other: Span) -> Span:
+        """The smallest span holding both spans."""
+        if not self.known:
+            return other
+        if not other.known:
+            return self
+        return Span(min(self.start, other.start), max(self.end, other.end))
+
+
+NOWHERE = Span(-1, -1)
+"""The span of a node that was not read from text."""
+
+
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of ``offset`` in ``text``, for display only."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def caret_lines(text: str, span: Span, indent: str = "  ") -> str:
+    """The line of ``text`` that holds ``span`` and a line of carets under the span.
+
+    A zero-width span (the end of the text, an empty value) gets one caret. A span that runs
+    past the end of its line is cut at the line's end.
+    """
+    if not span.known:
+        return ""
+    start = min(span.start, len(text))
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    if line_end < 0:
+        line_end = len(text)
+    end = min(max(span.end, start), line_end)
+    width = max(end - start, 1)
+    line = text[line_start:line_end]
+    pad = "".join("\t" if ch == "\t" else " " for ch in text[line_start:start])
+    return f"{indent}{line}\n{indent}{pad}{'^' * width}"
