@@ -92,10 +92,8 @@ def _positions() -> tuple[Span, ...]:
 def _check_field(name: str) -> None:
     if not isinstance(name, str) or not name:
         raise QueryError([Diagnostic("bad-node", f"a field name must be a non-empty string, not {name!r}")])
-    if name.startswith("$") or "[" in name or "]" in name:
-        raise QueryError(
-            [Diagnostic("bad-node", f"field name {name!r} cannot be written in a query string")]
-        )
+    if name[0] == "$" or "[" in name or "]" in name:
+        raise QueryError([Diagnostic("bad-node", f"field name {name!r} cannot be written in a query string")])
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +109,8 @@ class Compare:
 
     def __post_init__(self) -> None:
         _check_field(self.field)
-        if self.op in MEMBERSHIP_OPS:
-            raise QueryError(
-                [Diagnostic("bad-node", f"{self.op.spelling} takes a list: use Membership, not Compare")]
-            )
+        if self.op is Op.IN or self.op is Op.NIN:
+            raise QueryError([Diagnostic("bad-node", f"{self.op.spelling} takes a list: use Membership, not Compare")])
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +126,7 @@ class Membership:
 
     def __post_init__(self) -> None:
         _check_field(self.field)
-        if self.op not in MEMBERSHIP_OPS:
+        if self.op is not Op.IN and self.op is not Op.NIN:
             raise QueryError([Diagnostic("bad-node", f"Membership takes $in or $nin, not {self.op.name}")])
         if not isinstance(self.values, tuple):
             object.__setattr__(self, "values", tuple(self.values))
@@ -204,14 +200,10 @@ class AnyOf:
                 raise QueryError([Diagnostic("bad-node", "an AnyOf inside an AnyOf; use or_() to flatten")])
             if isinstance(item, AllOf):
                 if any(isinstance(sub, AnyOf) for sub in item.items):
-                    raise QueryError(
-                        [Diagnostic("nested-group", "an $or alternative cannot hold another $or")]
-                    )
+                    raise QueryError([Diagnostic("nested-group", "an $or alternative cannot hold another $or")])
                 why = _collision(item.items)
                 if why:
-                    raise QueryError(
-                        [Diagnostic("nested-group", f"an $or alternative cannot hold $and, and {why}")]
-                    )
+                    raise QueryError([Diagnostic("nested-group", f"an $or alternative cannot hold $and, and {why}")])
             elif not isinstance(item, Compare | Membership):
                 raise QueryError([Diagnostic("bad-node", f"{type(item).__name__} is not a condition")])
 
@@ -310,10 +302,12 @@ class Query:
     warnings: tuple[Diagnostic, ...] = dataclasses.field(default=(), compare=False, repr=False, kw_only=True)
 
     def __post_init__(self) -> None:
-        for name in ("sort", "select", "load"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, tuple):
-                object.__setattr__(self, name, tuple(value))
+        if not isinstance(self.sort, tuple):
+            object.__setattr__(self, "sort", tuple(self.sort))
+        if self.select is not None and not isinstance(self.select, tuple):
+            object.__setattr__(self, "select", tuple(self.select))
+        if self.load is not None and not isinstance(self.load, tuple):
+            object.__setattr__(self, "load", tuple(self.load))
         if self.select is not None and not self.select:
             raise QueryError([Diagnostic("bad-node", "an empty $select cannot be written; use None")])
         if self.load is not None and not self.load:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from .ast import FILTERS, MEMBERSHIP_OPS, AllOf, Compare, Expr, Membership, Op, Query, Sort, and_, or_
+from .ast import FILTERS, AllOf, Compare, Expr, Membership, Op, Query, Sort, and_, or_
 from .errors import Diagnostic, QueryError, QueryValidationError
 from .qs import Arr, Leaf, Node, Obj, structure
 from .source import NOWHERE, Span
@@ -104,12 +104,12 @@ class _Builder:
         return None
 
     def note_raw(self, leaf: Leaf) -> None:
-        if leaf.param.value.raw:
+        if leaf.param.value_raw:
             self.warnings.append(
                 Diagnostic(
                     "raw-value",
                     f"value '{leaf.text}' has an invalid percent escape and is used as written",
-                    leaf.span,
+                    leaf.value_span,
                     "write '%' as %25",
                     "warning",
                 )
@@ -121,7 +121,9 @@ class _Builder:
         """``name=value`` or ``name[$op]=value...``: the conditions on one field."""
         if isinstance(node, Leaf):
             self.note_raw(node)
-            return [Compare(name, Op.EQ, node.text, span=node.param.span, field_span=name_span, value_span=node.span)]
+            return [
+                Compare(name, Op.EQ, node.text, span=node.param.span, field_span=name_span, value_span=node.value_span)
+            ]
         if isinstance(node, Arr):
             kinds = {type(item) for item in node.values()}
             if node.conflict or len(kinds) > 1:
@@ -145,7 +147,7 @@ class _Builder:
                     hint = suggest(key, _OPERATORS) or "operators are " + ", ".join(_OPERATORS)
                 self.problem("unknown-operator", f"unknown operator '{key}' on '{name}'", key_span, hint)
                 continue
-            if op in MEMBERSHIP_OPS:
+            if op is Op.IN or op is Op.NIN:
                 leaves = self.listed(child, f"'{name}[{key}]'", key_span)
                 if leaves is not None:
                     found.append(
@@ -155,14 +157,14 @@ class _Builder:
                             tuple(leaf.text for leaf in leaves),
                             span=_span_of(child, key_span),
                             field_span=name_span,
-                            value_spans=tuple(leaf.span for leaf in leaves),
+                            value_spans=tuple(leaf.value_span for leaf in leaves),
                         )
                     )
                 continue
             leaf = self.single(child, f"'{name}[{key}]'", key_span, f"use {name}[$in][]=… for any of several values")
             if leaf is not None:
                 found.append(
-                    Compare(name, op, leaf.text, span=leaf.param.span, field_span=name_span, value_span=leaf.span)
+                    Compare(name, op, leaf.text, span=leaf.param.span, field_span=name_span, value_span=leaf.value_span)
                 )
         return found
 
@@ -255,14 +257,14 @@ class _Builder:
                 leaf = self.single(child, f"'{key}'", key_span)
                 if leaf is not None:
                     parts[key] = leaf.text
-                    spans[key] = leaf.span
+                    spans[key] = leaf.value_span
             elif key == "$sort":
                 parts[key] = self.sort(child, key_span)
             elif key == "$select":
                 leaves = self.listed(child, "'$select'", key_span)
                 if leaves is not None:
                     parts[key] = tuple(leaf.text for leaf in leaves)
-                    spans[key] = tuple(leaf.span for leaf in leaves)
+                    spans[key] = tuple(leaf.value_span for leaf in leaves)
             elif key == "$load":
                 self.load(child, key_span, parts, spans)
             else:
@@ -311,7 +313,7 @@ class _Builder:
             leaf = self.single(child, f"'$sort[{name}]'", name_span)
             if leaf is not None:
                 keys.append(
-                    Sort(name, leaf.text, span=leaf.param.span, field_span=name_span, direction_span=leaf.span)
+                    Sort(name, leaf.text, span=leaf.param.span, field_span=name_span, direction_span=leaf.value_span)
                 )
         return tuple(keys)
 
@@ -321,19 +323,22 @@ class _Builder:
             return
         names: list[str] = []
         name_spans: list[Span] = []
+        complete = True
         for leaf in leaves:
-            offset = 0
+            where = leaf.value_span
+            # Offsets within the value are exact only when it was written without escapes.
+            exact = not leaf.value_raw and len(leaf.text) == where.end - where.start
+            offset = where.start
             for piece in leaf.text.split(","):
-                span = leaf.span if leaf.param.value.raw or len(leaf.text) != leaf.span.end - leaf.span.start else Span(
-                    leaf.span.start + offset, leaf.span.start + offset + len(piece)
-                )
+                span = Span(offset, offset + len(piece)) if exact else where
                 offset += len(piece) + 1
                 if not piece.strip():
                     self.problem("empty-relation", "an empty relation name in '$load'", span, "write $load=a,b")
+                    complete = False
                     continue
                 names.append(piece)
                 name_spans.append(span)
-        if names and len(names) == sum(len(leaf.text.split(",")) for leaf in leaves):
+        if complete:
             parts["$load"] = tuple(names)
             spans["$load"] = tuple(name_spans)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote_to_bytes
 
 __all__ = ["decode_component", "encode_key", "encode_value", "normalize_brackets"]
 
@@ -36,7 +36,7 @@ def decode_component(raw: str) -> tuple[str, bool]:
         return text, True
     if _BAD_ESCAPE.search(text) is None:
         try:
-            return unquote(text, errors="strict"), True
+            return unquote_to_bytes(text).decode("utf-8"), True
         except UnicodeDecodeError:
             pass
     return normalize_brackets(text), False

@@ -12,7 +12,7 @@ positions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, TypeAlias
 
 from .errors import Diagnostic, QueryError, QuerySyntaxError
@@ -28,26 +28,8 @@ ARRAY_LIMIT: Final = 1000
 Plain: TypeAlias = "str | list[Plain] | dict[str, Plain]"
 
 
-class Leaf:
-    """A value as written, with the parameter it came from."""
-
-    __slots__ = ("param",)
-
-    def __init__(self, param: Param) -> None:
-        self.param = param
-
-    @property
-    def text(self) -> str:
-        """The decoded value."""
-        return self.param.value.text
-
-    @property
-    def span(self) -> Span:
-        """The value's span."""
-        return self.param.value.span
-
-    def __repr__(self) -> str:
-        return f"Leaf({self.text!r})"
+Leaf = Param
+"""A value as written: the parameter itself (``text`` is its value, ``value_span`` where)."""
 
 
 class Obj:
@@ -105,14 +87,17 @@ def _too_long(span: Span) -> QuerySyntaxError:
     )
 
 
-def _chain_object(param: Param, leaf: Node) -> Node:
-    """qs ``parseObject``: wrap a key's value in one container per bracket, innermost first."""
-    chain: list[tuple[str, Span, bool]] = []
-    if param.name is not None:
-        chain.append((param.name.text, param.name.span, False))
-    chain.extend((s.text, s.span, True) for s in param.segments)
+def _wrap(param: Param, leaf: Node, first: int) -> Node:
+    """qs ``parseObject``: wrap a value in one container per bracket segment, innermost first.
+
+    ``first`` is the position, among the key's parts, of the first part to wrap with.
+    """
+    texts, bounds = param.key_texts, param.key_bounds
     node = leaf
-    for text, span, bracketed in reversed(chain):
+    for i in range(len(texts) - 1, first - 1, -1):
+        text = texts[i]
+        span = Span(bounds[2 * i], bounds[2 * i + 1])
+        bracketed = i > 0 or not param.has_name
         index = _index(text) if bracketed else None
         if bracketed and text == "":
             # `[]` appends; qs's [].concat flattens an array below it (`a[][]=1` is a: ["1"]).
@@ -136,7 +121,7 @@ def _chain_object(param: Param, leaf: Node) -> Node:
 def _merge(target: Node, source: Node) -> Node:
     """qs ``utils.merge`` with ``strictMerge`` (qs 6.16's default)."""
     if isinstance(source, Leaf):
-        if source.text == "":
+        if source.param.value_text == "":
             raise QuerySyntaxError.at(
                 "dropped-value",
                 "qs drops this empty value because its key also has bracketed members",
@@ -216,15 +201,32 @@ def structure(params: Sequence[Param]) -> Obj:
     # parseValues: parameters with the same decoded key combine into one array, in order.
     grouped: dict[str, list[Param]] = {}
     for param in params:
-        grouped.setdefault(param.full_key, []).append(param)
-    keys = sorted(grouped, key=_js_key_order)
+        group = grouped.get(param.full_key)
+        if group is None:
+            grouped[param.full_key] = [param]
+        else:
+            group.append(param)
+    keys: Iterable[str] = grouped
+    if any(key[:1].isdigit() for key in grouped):
+        keys = sorted(grouped, key=_js_key_order)
     root = Obj({}, {})
+    items, spans = root.items, root.spans
     for key in keys:
         group = grouped[key]
-        leaf: Node = Leaf(group[0]) if len(group) == 1 else Arr([Leaf(p) for p in group], group[0].key_span)
-        merged = _merge(root, _chain_object(group[0], leaf))
-        assert isinstance(merged, Obj)
-        root = merged
+        first = group[0]
+        leaf: Node = first if len(group) == 1 else Arr(list(group), first.key_span)
+        if first.has_name:
+            # PERF: merging {name: inner} into the root is setting or merging one key.
+            name = first.key_texts[0]
+            inner = _wrap(first, leaf, 1)
+            if name in items:
+                items[name] = _merge(items[name], inner)
+            else:
+                items[name] = inner
+                spans[name] = Span(first.key_bounds[0], first.key_bounds[1])
+        else:
+            merged = _merge(root, _wrap(first, leaf, 0))
+            assert merged is root
     return root
 
 

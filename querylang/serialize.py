@@ -52,9 +52,7 @@ def format_value(value: Value) -> str:
         return _format_datetime(value)
     if isinstance(value, date):
         return value.isoformat()
-    raise QueryError(
-        [Diagnostic("cannot-encode", f"cannot write {type(value).__name__} {value!r} in a query string")]
-    )
+    raise QueryError([Diagnostic("cannot-encode", f"cannot write {type(value).__name__} {value!r} in a query string")])
 
 
 def _format_datetime(value: datetime) -> str:
@@ -168,4 +166,3 @@ def serialize(query: Query) -> str:
     if query.load:
         parts.append("$load=" + ",".join(encode_value(name) for name in query.load))
     return "&".join(parts)
-

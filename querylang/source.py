@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["NOWHERE", "Span", "caret_lines", "line_and_column"]
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A half-open range ``[start, end)`` of offsets into the raw, undecoded query text."""
+class Span(NamedTuple):
+    """A half-open range ``[start, end)`` of offsets into the raw, undecoded query text.
+
+    A named tuple rather than a dataclass: the parser makes several per parameter.
+    """
 
     start: int
     end: int
-
-    def __post_init__(self) -> None:
-        if self.end < self.start:
-            raise ValueError(f"span ends before it starts: {self.start}..{self.end}")
 
     @property
     def known(self) -> bool:

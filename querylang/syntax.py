@@ -1,18 +1,24 @@
 """Query text -> positioned parameters: the one place that loads the grammar and runs Lark.
 
 Every parameter comes back with its decoded key name, bracket segments and value, each with
-its span in the raw text. Lark's trees, tokens and exceptions never leave this module: a text
-the grammar cannot read raises a positioned ``QuerySyntaxError``.
+its span in the raw text. The grammar (``grammar/querylang.lark``) is regular, so besides the
+LALR parser this module compiles it into one regular expression made of the grammar's own
+terminal patterns: a valid query is read with that expression (the common case, several times
+faster than feeding tokens to the parser), and the parser reads what the expression refuses,
+to say where and why. Both paths build parameters with the same function, and a property test
+holds them to the same answers. Lark's trees, tokens and exceptions never leave this module: a
+text the grammar cannot read raises a positioned ``QuerySyntaxError``.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import re
 from pathlib import Path
+from typing import NamedTuple
 
 import lark
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput, UnexpectedToken, VisitError
 
 from .errors import QuerySyntaxError
 from .percent import decode_component, normalize_brackets
@@ -26,8 +32,7 @@ MAX_PARAMETERS = 1000
 """Parameters qs reads; it drops the rest (``parameterLimit``), counting empty ones."""
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
+class Piece(NamedTuple):
     """A key name, a key segment or a value: decoded text and its raw span.
 
     ``raw`` is true when an invalid escape made the decoder keep the text as written.
@@ -39,25 +44,127 @@ class Piece:
     raw: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+# PERF: a Span straight from a tuple, without the named tuple's Python-level __new__.
+_span = tuple.__new__
+
+
 class Param:
     """One ``key=value`` parameter as written.
 
     ``name`` is None when the key starts with a bracket (qs reads ``[a]=1`` as ``a=1``).
     ``value`` of a parameter without ``=`` is the empty string at the end of the key.
+    ``full_key`` is the decoded key as qs sees it before reading its brackets (``a[b][]``).
+    ``index`` is the parameter's place among qs's ``&``-separated parts, empty ones included.
     """
 
-    span: Span
-    key_span: Span
-    name: Piece | None
-    segments: tuple[Piece, ...]
-    value: Piece
+    # PERF: one flat object per parameter; the Span and Piece views are made on demand, since
+    # building them eagerly was most of the cost of reading a query.
+    __slots__ = (
+        "_bounds",
+        "_key_raw",
+        "_texts",
+        "end",
+        "full_key",
+        "has_name",
+        "index",
+        "key_end",
+        "start",
+        "value_raw",
+        "value_text",
+    )
+
+    def __init__(
+        self,
+        start: int,
+        key_end: int,
+        end: int,
+        texts: tuple[str, ...],
+        bounds: tuple[int, ...],
+        has_name: bool,  # noqa: FBT001
+        key_raw: bool,  # noqa: FBT001
+        value_text: str,
+        value_raw: bool,  # noqa: FBT001
+        full_key: str,
+        index: int,
+    ) -> None:
+        self.start = start
+        self.key_end = key_end
+        self.end = end
+        self._texts = texts  # the decoded name (if any) and segments
+        self._bounds = bounds  # their raw (start, end) offsets, flattened
+        self.has_name = has_name
+        self._key_raw = key_raw
+        self.value_text = value_text
+        self.value_raw = value_raw
+        self.full_key = full_key
+        self.index = index
 
     @property
-    def full_key(self) -> str:
-        """The decoded key as qs sees it before reading its brackets (``a[b][]``)."""
-        head = self.name.text if self.name is not None else ""
-        return head + "".join(f"[{s.text}]" for s in self.segments)
+    def span(self) -> Span:
+        """The whole parameter."""
+        return _span(Span, (self.start, self.end))
+
+    @property
+    def key_span(self) -> Span:
+        """The key."""
+        return _span(Span, (self.start, self.key_end))
+
+    @property
+    def text(self) -> str:
+        """The decoded value (a parameter is the leaf of qs's structure)."""
+        return self.value_text
+
+    @property
+    def param(self) -> Param:
+        """The parameter itself, for code that holds leaves."""
+        return self
+
+    @property
+    def value_span(self) -> Span:
+        """The value's span (empty, at the end of the key, when there is no ``=``)."""
+        return _span(Span, (self.key_end + 1 if self.end > self.key_end else self.key_end, self.end))
+
+    @property
+    def value(self) -> Piece:
+        """The value."""
+        return Piece(self.value_text, self.value_span, self.value_raw)
+
+    @property
+    def key_texts(self) -> tuple[str, ...]:
+        """The decoded name (when there is one) and segments."""
+        return self._texts
+
+    @property
+    def key_bounds(self) -> tuple[int, ...]:
+        """The raw offsets of ``key_texts``, flattened: start, end, start, end..."""
+        return self._bounds
+
+    def _pieces(self) -> list[Piece]:
+        b = self._bounds
+        return [Piece(text, Span(b[2 * i], b[2 * i + 1]), self._key_raw) for i, text in enumerate(self._texts)]
+
+    @property
+    def name(self) -> Piece | None:
+        """The key's name, before its brackets."""
+        return self._pieces()[0] if self.has_name else None
+
+    @property
+    def segments(self) -> tuple[Piece, ...]:
+        """The key's bracket segments; a segment's span is what is between its brackets."""
+        pieces = self._pieces()
+        return tuple(pieces[1:] if self.has_name else pieces)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Param) and all(getattr(self, a) == getattr(other, a) for a in _PARAM_FIELDS)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, a) for a in _PARAM_FIELDS))
+
+    def __repr__(self) -> str:
+        return f"Param({self.full_key!r}, {self.value_text!r}, span={tuple(self.span)})"
+
+
+_PARAM_FIELDS = tuple(name for name in Param.__slots__)
 
 
 def grammar_path() -> Path:
@@ -69,111 +176,133 @@ def grammar_path() -> Path:
     raise FileNotFoundError("querylang.lark is missing from the installation")  # pragma: no cover
 
 
-def _decode_key(
-    name: lark.Token | None, segments: list[lark.Token]
-) -> tuple[Piece | None, tuple[Piece, ...]]:
-    """Decode a key as a whole: one invalid escape anywhere keeps every part as written."""
-    ok = True
-    parts: list[tuple[str, Span]] = []
-    if name is not None:
-        text, good = decode_component(name.value)
-        ok = ok and good
-        parts.append((text, Span(name.start_pos, name.end_pos)))  # type: ignore[arg-type]
-    for seg in segments:
-        raw = seg.value
-        # The brackets are one character or a three-character escape at either end.
-        left = 1 if raw[0] == "[" else 3
-        right = 1 if raw[-1] == "]" else 3
-        inner = raw[left : len(raw) - right]
-        text, good = decode_component(inner)
-        ok = ok and good
-        start: int = seg.start_pos  # type: ignore[assignment]
-        parts.append((text, Span(start + left, start + len(raw) - right)))
-    if not ok:
-        parts = [
-            (normalize_brackets(text_of(tok).replace("+", " ")), span)
-            for tok, (_, span) in zip(_key_tokens(name, segments), parts, strict=True)
-        ]
-    pieces = [Piece(text, span, not ok) for text, span in parts]
-    if name is not None:
-        return pieces[0], tuple(pieces[1:])
-    return None, tuple(pieces)
-
-
-def _key_tokens(name: lark.Token | None, segments: list[lark.Token]) -> list[lark.Token]:
-    return ([name] if name is not None else []) + segments
-
-
-def text_of(token: lark.Token) -> str:
-    """A key token's text without its brackets."""
-    raw = token.value
-    if token.type != "SEGMENT":
-        return str(raw)
-    left = 1 if raw[0] == "[" else 3
-    right = 1 if raw[-1] == "]" else 3
-    return str(raw[left : len(raw) - right])
+class _Patterns(NamedTuple):
+    query: re.Pattern[str]  # a whole valid query
+    key: re.Pattern[str]  # the key at the start of a parameter
+    segment: re.Pattern[str]  # one bracket segment; group 1 is what is inside
 
 
 class _Build(lark.Transformer[lark.Token, list[Param]]):
-    """Inline callbacks: the parser calls them as it reduces, so no tree is ever built."""
+    """The parser's inline callback: the tokens, with positions, straight to parameters."""
 
-    def param(self, children: list[lark.Token]) -> Param:
-        name: lark.Token | None = None
-        segments: list[lark.Token] = []
-        value: lark.Token | None = None
-        for tok in children:
-            kind = tok.type
-            if kind == "SEGMENT":
-                segments.append(tok)
-            elif kind == "NAME":
-                name = tok
-            else:
-                value = tok
-        if len(segments) > MAX_DEPTH:
-            extra = segments[MAX_DEPTH]
-            raise QuerySyntaxError.at(
-                "too-deep",
-                f"key has {len(segments)} bracket levels; at most {MAX_DEPTH} are allowed",
-                Span(extra.start_pos, segments[-1].end_pos),  # type: ignore[arg-type]
-                "qs keeps deeper brackets as one literal segment",
-            )
-        first = name if name is not None else segments[0]
-        start: int = first.start_pos  # type: ignore[assignment]
-        key_end: int = (segments[-1] if segments else first).end_pos  # type: ignore[assignment]
-        if value is None:
-            piece = Piece("", Span(key_end, key_end))
-            end = key_end
-        else:
-            raw_value = value.value[1:]
-            if not segments and ("]=" in raw_value or "%5" in raw_value):
-                _check_bracket_equals(raw_value, key_end + 1)
-            text, good = decode_component(raw_value)
-            end = value.end_pos  # type: ignore[assignment]
-            piece = Piece(text, Span(key_end + 1, end), not good)
-        key_name, key_segments = _decode_key(name, segments)
-        return Param(Span(start, end), Span(start, key_end), key_name, key_segments, piece)
-
-    def start(self, children: list[lark.Token | Param]) -> list[Param]:
+    def start(self, tokens: list[lark.Token]) -> list[Param]:
         params: list[Param] = []
-        separators = 0
-        for child in children:
-            if isinstance(child, Param):
-                if separators >= MAX_PARAMETERS:
-                    raise QuerySyntaxError.at(
-                        "too-many-parameters",
-                        f"more than {MAX_PARAMETERS} parameters (counting empty ones); "
-                        "qs drops the rest",
-                        child.span,
-                        f"send at most {MAX_PARAMETERS} parameters",
-                    )
-                params.append(child)
-            elif child.type == "AMP":
-                separators += len(child.value)
+        index = 0
+        for token in tokens:
+            if token.type not in ("PARAM_FIRST", "PARAM"):
+                continue
+            written: str = token.value
+            part = written.lstrip("&")
+            index += len(written) - len(part)
+            start: int = token.start_pos + len(written) - len(part)  # type: ignore[operator]
+            params.append(_param(part, start, index, _parser()[1]))
         return params
 
 
+@functools.cache
+def _parser() -> tuple[lark.Lark, _Patterns]:
+    parser = lark.Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        transformer=_Build(),
+    )
+
+    def terminal(name: str) -> str:
+        return parser.get_terminal(name).pattern.to_regexp()
+
+    first, rest, amps = terminal("PARAM_FIRST"), terminal("PARAM"), terminal("AMPS")
+    query = re.compile(rf"\??(?:(?:{first})(?:{rest})*)?(?:{amps})?", re.DOTALL)
+    # The key alone: a parameter's pattern without its leading `&`s and its value.
+    key = rest.removeprefix("&+").removesuffix("(?:=[^&]*)?")
+    segment_body = r"[^&\[\]%]*(?:%(?!5[bBdD])[^&\[\]%]*)*"
+    if segment_body not in key or key.startswith("&") or key.endswith("?"):  # pragma: no cover
+        # The grammar and this module changed apart.
+        raise AssertionError("grammar/querylang.lark's _SEGMENT no longer matches syntax.py")
+    segment = re.compile(rf"(?:\[|%5[bB])({segment_body})(?:\]|%5[dD])")
+    return parser, _Patterns(query, re.compile(key, re.DOTALL), segment)
+
+
+def _raw_piece(text: str) -> str:
+    return normalize_brackets(text.replace("+", " ")) if "%" in text or "+" in text else text
+
+
+def _decode(text: str) -> tuple[str, bool]:
+    return decode_component(text) if "%" in text or "+" in text else (text, True)
+
+
+def _param(part: str, start: int, index: int, patterns: _Patterns) -> Param:
+    """One parameter from its text (``key`` or ``key=value``) and its offset in the query."""
+    if index >= MAX_PARAMETERS:
+        raise QuerySyntaxError.at(
+            "too-many-parameters",
+            f"more than {MAX_PARAMETERS} parameters (counting empty ones); qs drops the rest",
+            Span(start, start + len(part)),
+            f"send at most {MAX_PARAMETERS} parameters",
+        )
+    match = patterns.key.match(part)
+    assert match is not None, part
+    key = match.group()
+    key_end = start + len(key)
+    if "[" not in key and "%5" not in key:
+        name, ok = _decode(key)
+        texts: tuple[str, ...] = (name,)
+        bounds: tuple[int, ...] = (start, key_end)
+        has_name, full = True, name
+    else:
+        texts, bounds, has_name, ok, full = _read_key(patterns.segment, key, start)
+    if len(part) == len(key):
+        value, value_ok, end = "", True, key_end
+    else:
+        raw_value = part[len(key) + 1 :]
+        if len(texts) == 1 and has_name and ("]=" in raw_value or "%5" in raw_value):
+            _check_bracket_equals(raw_value, key_end + 1)
+        value, value_ok = _decode(raw_value)
+        end = start + len(part)
+    return Param(start, key_end, end, texts, bounds, has_name, not ok, value, not value_ok, full, index)
+
+
+def _read_key(
+    segment: re.Pattern[str], key: str, start: int
+) -> tuple[tuple[str, ...], tuple[int, ...], bool, bool, str]:
+    """Split a key into its name and segments and decode it as a whole (all or nothing)."""
+    if "%" not in key:
+        # PERF: raw brackets only; the grammar already checked that they pair up.
+        raw = key.split("[")
+        head = raw[0]
+        parts = [head, *(r[:-1] for r in raw[1:])] if head else [r[:-1] for r in raw[1:]]
+        bounds = [start, start + len(head)] if head else []
+        at = start + len(head)
+        for r in raw[1:]:
+            bounds += (at + 1, at + len(r))
+            at += len(r) + 1
+        ok = True
+        texts = [part.replace("+", " ") for part in parts] if "+" in key else parts
+    else:
+        found = list(segment.finditer(key))
+        head = key[: found[0].start()]
+        parts = [head, *(m.group(1) for m in found)] if head else [m.group(1) for m in found]
+        decoded = [_decode(part) for part in parts]
+        ok = all(good for _, good in decoded)
+        texts = [text for text, _ in decoded] if ok else [_raw_piece(part) for part in parts]
+        bounds = [start, start + len(head)] if head else []
+        for m in found:
+            bounds += (start + m.start(1), start + m.end(1))
+    depth = len(texts) - (1 if head else 0)
+    if depth > MAX_DEPTH:
+        first = bounds[2 * (len(texts) - depth + MAX_DEPTH)] - 1
+        raise QuerySyntaxError.at(
+            "too-deep",
+            f"key has {depth} bracket levels; at most {MAX_DEPTH} are allowed",
+            Span(first if key[first - start] == "[" else first - 2, start + len(key)),
+            "qs keeps deeper brackets as one literal segment",
+        )
+    full = (texts[0] + "".join(f"[{text}]" for text in texts[1:])) if head else "".join(f"[{t}]" for t in texts)
+    return tuple(texts), tuple(bounds), bool(head), ok, full
+
+
 def _check_bracket_equals(raw_value: str, offset: int) -> None:
-    """qs splits a parameter at its first ``]=`` (``%5D=`` too): ``a=x]=y`` has the key ``a=x]``."""
+    """Refuse a value holding ``]=`` (``%5D=`` too): qs would end the key there (``a=x]=y``)."""
     normalized = normalize_brackets(raw_value)
     where = normalized.find("]=")
     if where < 0:
@@ -181,8 +310,7 @@ def _check_bracket_equals(raw_value: str, offset: int) -> None:
     # Map the offset in the normalized text back to the raw one.
     raw_pos, norm_pos = 0, 0
     while norm_pos < where:
-        step = 3 if raw_value[raw_pos : raw_pos + 3].lower() in ("%5b", "%5d") else 1
-        raw_pos += step
+        raw_pos += 3 if raw_value[raw_pos : raw_pos + 3].lower() in ("%5b", "%5d") else 1
         norm_pos += 1
     width = 3 if raw_value[raw_pos] == "%" else 1
     raise QuerySyntaxError.at(
@@ -193,23 +321,27 @@ def _check_bracket_equals(raw_value: str, offset: int) -> None:
     )
 
 
-@functools.cache
-def _parser() -> lark.Lark:
-    return lark.Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        transformer=_Build(),
-        maybe_placeholders=False,
-        cache=False,
-    )
+def _read_fast(text: str) -> list[Param] | None:
+    """The parameters of a valid query, read with the compiled grammar; None if it is not valid."""
+    patterns = _parser()[1]
+    if patterns.query.fullmatch(text) is None:
+        return None
+    params: list[Param] = []
+    offset = 1 if text.startswith("?") else 0
+    for index, part in enumerate(text[offset:].split("&")):
+        if part:
+            params.append(_param(part, offset, index, patterns))
+        offset += len(part) + 1
+    return params
 
 
-def read_params(text: str) -> list[Param]:
+def read_params(text: str, *, fast: bool = True) -> list[Param]:
     """Read a query string into its parameters.
 
     Args:
         text: the query string, with or without its leading ``?``.
+        fast: read a valid query with the compiled grammar; ``False`` runs the LALR parser
+            always (the two must agree; tests compare them).
 
     Returns:
         The non-empty parameters in the order written.
@@ -220,64 +352,61 @@ def read_params(text: str) -> list[Param]:
     if not text:
         return []
     try:
-        result: list[Param] = _parser().parse(text)  # type: ignore[assignment]
+        if fast:
+            params = _read_fast(text)
+            if params is not None:
+                return params
+        result: list[Param] = _parser()[0].parse(text)  # type: ignore[assignment]
     except QuerySyntaxError as error:
         raise error.with_text(text) from None
-    except lark.exceptions.VisitError as error:  # pragma: no cover - callbacks raise only ours
+    except VisitError as error:
         if isinstance(error.orig_exc, QuerySyntaxError):
             raise error.orig_exc.with_text(text) from None
-        raise
+        raise  # pragma: no cover - the callback raises only QuerySyntaxError
     except UnexpectedInput as error:
         raise _syntax_error(text, error).with_text(text) from None
     return result
 
 
 def _syntax_error(text: str, error: UnexpectedInput) -> QuerySyntaxError:
-    if isinstance(error, UnexpectedEOF):  # pragma: no cover - every prefix of a key is a query
-        return QuerySyntaxError.at("syntax-error", "unexpected end of the query", Span(len(text), len(text)))
-    pos = error.pos_in_stream if error.pos_in_stream is not None else len(text)
+    """Name what the grammar could not read from the character where it stopped."""
     if isinstance(error, UnexpectedToken):
-        token = error.token
-        end = token.end_pos if token.end_pos is not None else pos + 1
-        if token.type == "VALUE":
-            return QuerySyntaxError.at(
-                "empty-key",
-                f"parameter '{text[pos:end]}' has no key; qs drops it",
-                Span(pos, end),
-                "write field=value",
-            )
-        if token.type == "NAME":
-            return QuerySyntaxError.at(
-                "text-after-bracket",
-                f"'{text[pos:end]}' after ']' in a key",
-                Span(pos, end),
-                "a key is name[segment][segment]; qs ignores text between brackets",
-            )
-        return QuerySyntaxError.at(  # pragma: no cover - the grammar has no other token
-            "syntax-error", f"unexpected '{text[pos:end]}'", Span(pos, end)
+        pos = error.token.start_pos if error.token.start_pos is not None else len(text)
+    else:
+        pos = error.pos_in_stream if error.pos_in_stream is not None else len(text)
+    if pos >= len(text):  # pragma: no cover - every prefix of a key is a query
+        return QuerySyntaxError.at("syntax-error", "unexpected end of the query", Span(len(text), len(text)))
+    stop = text.find("&", pos)
+    stop = len(text) if stop < 0 else stop
+    three = text[pos : pos + 3].lower()
+    if text[pos] == "=":
+        return QuerySyntaxError.at(
+            "empty-key", f"parameter '{text[pos:stop]}' has no key; qs drops it", Span(pos, stop), "write field=value"
         )
-    assert isinstance(error, UnexpectedCharacters)
-    if text.startswith("[", pos) or text[pos : pos + 3].lower() == "%5b":
+    if text[pos] == "[" or three == "%5b":
         width = 1 if text[pos] == "[" else 3
-        close = min(i for i in (text.find("&", pos), len(text)) if i >= 0)
-        inner = text.find("[", pos + width, close)
-        if inner < 0 and text[pos + width : close].lower().find("%5b") < 0:
+        rest = text[pos + width : stop]
+        if "[" not in rest and "%5b" not in rest.lower():
             return QuerySyntaxError.at(
-                "unclosed-bracket",
-                "'[' is never closed",
-                Span(pos, pos + width),
-                "close it with ']'",
+                "unclosed-bracket", "'[' is never closed", Span(pos, pos + width), "close it with ']'"
             )
         return QuerySyntaxError.at(
             "nested-bracket",
             "brackets inside brackets",
-            Span(pos, close),
+            Span(pos, stop),
             "a key is name[segment][segment]; a segment cannot hold brackets",
         )
-    width = 3 if text[pos] == "%" else 1
+    if text[pos] == "]" or three == "%5d":
+        width = 1 if text[pos] == "]" else 3
+        return QuerySyntaxError.at(
+            "stray-bracket", "']' without a matching '['", Span(pos, pos + width), "a key is name[segment][segment]"
+        )
+    end = pos
+    while end < stop and text[end] not in "[=" and text[end : end + 3].lower() != "%5b":
+        end += 1
     return QuerySyntaxError.at(
-        "stray-bracket",
-        "']' without a matching '['",
-        Span(pos, pos + width),
-        "a key is name[segment][segment]",
+        "text-after-bracket",
+        f"'{text[pos:end]}' after ']' in a key",
+        Span(pos, end),
+        "a key is name[segment][segment]; qs ignores text between brackets",
     )

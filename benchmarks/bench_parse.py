@@ -1,0 +1,87 @@
+"""Parse, decode and serialize speed against ``urllib.parse.parse_qsl`` on the same strings.
+
+Run: ``python benchmarks/bench_parse.py [--seconds 0.3]``. It prints operations per second for
+each function over a set of realistic queries, and the ratio of each to ``parse_qsl`` measured in
+the same run (lower is better; the targets are parse <= 6x, decode <= 4x). It also prints the
+time to import querylang in a fresh interpreter (target < 150 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from urllib.parse import parse_qsl
+
+import querylang
+
+QUERIES = [
+    "is_active=true",
+    "$limit=2",
+    "type[$in]=Text%20Contact",
+    "is_active=undefined&$limit=2&$skip=2",
+    "send_at[$gte]=2019-01-01T11:00:00Z&send_at[$lte]=2019-01-31T00:00:00Z",
+    "campaign_name[$like]=%25New%25&$sort[send_at]=-1&$limit=10",
+    "type[$in][]=Text%20Contact&type[$in][]=Email%20Contact&is_active=true&$select[]=id&$select[]=send_at",
+    "$or[0][campaign_name][$like]=%25New%25&$or[1][template_name][$ilike]=welcome%25&is_active=false",
+    (
+        "type[$in][]=Text%20Contact&send_at[$gte]=2019-01-01T11:00:00%2B02:00&send_at[$lt]=2020-01-01"
+        "&campaign_name[$like]=%25New%25&is_stopped_on_text_reply=true&completed_at[$ne]="
+        "&$sort[send_at]=-1&$sort[id]=1&$limit=25&$skip=50&$load=send_from_user,completing_user"
+    ),
+    "type%5B%24in%5D%5B0%5D=Text%20Contact&send_at%5B%24gte%5D=2019-01-01T11%3A00%3A00Z&%24limit=10",
+]
+
+
+def rate(fn: Callable[[str], object], seconds: float) -> float:
+    """Calls of ``fn`` over the whole set per second (best of three rounds)."""
+    best = 0.0
+    for _ in range(3):
+        count = 0
+        start = time.perf_counter()
+        deadline = start + seconds
+        while True:
+            for q in QUERIES:
+                fn(q)
+            count += len(QUERIES)
+            now = time.perf_counter()
+            if now >= deadline:
+                break
+        best = max(best, count / (now - start))
+    return best
+
+
+def import_time() -> float:
+    """Milliseconds to import querylang in a fresh interpreter (best of five)."""
+    code = "import time; t = time.perf_counter(); import querylang; print(time.perf_counter() - t)"
+    runs = [float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(5)]
+    return min(runs) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=0.3, help="time per round")
+    args = parser.parse_args()
+    querylang.parse(QUERIES[0])  # build the parser once, as every later call finds it
+    parsed = [querylang.parse(q) for q in QUERIES]
+    cases: list[tuple[str, Callable[[str], object]]] = [
+        ("urllib.parse.parse_qsl (baseline)", parse_qsl),
+        ("querylang.parse", querylang.parse),
+        ("querylang.decode", querylang.decode),
+    ]
+    base = 0.0
+    print(f"{'function':<36} {'ops/s':>10} {'x baseline':>11}")
+    for name, fn in cases:
+        r = rate(fn, args.seconds)
+        base = base or r
+        print(f"{name:<36} {r:>10,.0f} {base / r:>10.2f}x")
+    by_text = dict(zip(QUERIES, parsed, strict=True))
+    r = rate(lambda q: querylang.serialize(by_text[q]), args.seconds)
+    print(f"{'querylang.serialize':<36} {r:>10,.0f} {base / r:>10.2f}x")
+    print(f"import querylang: {import_time():.0f} ms (target < 150 ms)")
+
+
+if __name__ == "__main__":
+    main()
