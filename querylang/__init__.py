@@ -11,22 +11,31 @@ from .ast import Op, Query
 from .build import parse
 from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError
 from .qs import decode, encode
+from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, Relation, Schema
 from .serialize import serialize
 from .source import Span
+from .validate import check, validate
 
 __all__ = [
+    "CONTACT_COMMUNICATIONS",
     "Diagnostic",
+    "Field",
+    "FieldType",
     "Op",
     "Query",
     "QueryError",
     "QuerySyntaxError",
     "QueryValidationError",
+    "Relation",
+    "Schema",
     "Span",
     "ast",
+    "check",
     "decode",
     "encode",
     "parse",
     "serialize",
+    "validate",
 ]
 
 __version__ = "0.1.0"

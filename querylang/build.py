@@ -7,24 +7,15 @@ collected and raised at once, each pointing at the parameter that caused it.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
 from .ast import FILTERS, AllOf, Compare, Expr, Membership, Op, Query, Sort, and_, or_
-from .errors import Diagnostic, QueryError, QueryValidationError
+from .errors import Diagnostic, QueryError, QueryValidationError, suggest
 from .qs import Arr, Leaf, Node, Obj, structure
 from .source import NOWHERE, Span
 from .syntax import read_params
 
-__all__ = ["build", "parse", "suggest"]
+__all__ = ["build", "build_partial", "parse"]
 
 _OPERATORS = [op.spelling for op in Op if op is not Op.EQ]
-
-
-def suggest(word: str, choices: Iterable[str]) -> str | None:
-    """``did you mean 'x'?`` for the closest choice, or None."""
-    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{found[0]}'?" if found else None
 
 
 def _leaves(node: Node) -> list[Leaf]:
@@ -343,17 +334,23 @@ class _Builder:
             spans["$load"] = tuple(name_spans)
 
 
+def build_partial(root: Obj) -> tuple[Query, list[Diagnostic]]:
+    """The query a qs structure describes, without the parts that broke a rule, and the problems."""
+    builder = _Builder()
+    query = builder.query(root)
+    builder.problems.sort(key=lambda d: (d.span.start, d.span.end))
+    return query, builder.problems
+
+
 def build(root: Obj, text: str = "") -> Query:
     """The query a qs structure describes.
 
     Raises:
         QueryValidationError: with every problem of SEMANTICS.md section 2.
     """
-    builder = _Builder()
-    query = builder.query(root)
-    if builder.problems:
-        builder.problems.sort(key=lambda d: (d.span.start, d.span.end))
-        raise QueryValidationError(builder.problems, text)
+    query, problems = build_partial(root)
+    if problems:
+        raise QueryValidationError(problems, text)
     return query
 
 

@@ -15,8 +15,10 @@ from . import __version__
 from .build import parse
 from .errors import QueryError, render
 from .qs import decode, encode
+from .schema import CONTACT_COMMUNICATIONS, Schema
 from .serialize import serialize
 from .show import outline, to_data
+from .validate import check
 
 __all__ = ["build_parser", "main"]
 
@@ -57,6 +59,28 @@ def _cmd_encode(args: argparse.Namespace) -> int:
     return 0
 
 
+def _schema(args: argparse.Namespace) -> Schema:
+    return Schema.load(args.schema) if getattr(args, "schema", None) else CONTACT_COMMUNICATIONS
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    found = check(args.query, _schema(args))
+    if args.format == "json":
+        _print_json([d.to_dict() for d in found])
+    else:
+        for diagnostic in found:
+            print(render(args.query, diagnostic, prefix=True))
+        if not found:
+            print("ok")
+    return 1 if any(d.severity == "error" for d in found) else 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    schema = _schema(args)
+    _print_json(schema.json_schema() if args.json_schema else schema.to_dict())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``querylang`` command."""
     parser = argparse.ArgumentParser(
@@ -77,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print the AST as JSON")
     sub = command("format", "print the query's canonical form", _cmd_format)
     sub.add_argument("query")
+    sub = command("check", "check a query against the schema; print every error and warning", _cmd_check)
+    sub.add_argument("query")
+    sub.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or JSON for tools")
+    sub.add_argument("--schema", metavar="FILE", help="a schema JSON file (default: contact communications)")
+    sub = command("schema", "print the schema, or the JSON Schema of its queries", _cmd_schema)
+    sub.add_argument("--json-schema", action="store_true", help="print the JSON Schema of the queries")
+    sub.add_argument("--schema", metavar="FILE", help="a schema JSON file (default: contact communications)")
     sub = command("decode", "print what qs (Express) decodes the query into, as JSON", _cmd_decode)
     sub.add_argument("query")
     sub = command("encode", "write a JSON object as a query string", _cmd_encode)

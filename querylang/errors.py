@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -15,6 +16,7 @@ __all__ = [
     "QueryValidationError",
     "Severity",
     "render",
+    "suggest",
 ]
 
 Severity = Literal["error", "warning"]
@@ -78,6 +80,12 @@ def render(text: str, diagnostic: Diagnostic, *, prefix: bool = False) -> str:
         head = f"{diagnostic.severity}[{diagnostic.code}]: {head}"
     carets = caret_lines(text, diagnostic.span)
     return f"{head}\n{carets}" if carets else head
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    """A hint naming the closest choice (``did you mean 'send_at'?``), or None."""
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{found[0]}'?" if found else None
 
 
 class QueryError(ValueError):

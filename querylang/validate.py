@@ -1,0 +1,320 @@
+"""Query AST + Schema -> typed query, or every problem at once (SEMANTICS.md sections 3 and 5).
+
+``validate`` returns the same ``Query`` with Python values: ``int``, ``bool``, ``str``, aware
+``datetime`` in UTC, ``None`` for null; ``$limit``/``$skip`` as ``int`` (``$limit`` lowered to
+the schema's maximum), sort directions as ``1``/``-1``. ``check`` returns the diagnostics,
+errors and warnings, without raising. Each diagnostic points at the text that caused it.
+
+Warnings never raise: a value kept raw because of an invalid escape, a placeholder-looking
+value (``undefined``, ``null``, ``None``, ``NaN``) on a text field, ``is_stopped_on_text_reply``
+without ``type=Text Contact``, a range that can never match, contradictory equalities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Sort, Value, and_, or_
+from .build import build_partial
+from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError, suggest
+from .qs import structure
+from .schema import CONTACT_COMMUNICATIONS, PLACEHOLDERS, Field, FieldType, Schema, ValueProblem
+from .source import NOWHERE, Span
+from .syntax import read_params
+
+__all__ = ["check", "validate"]
+
+_SKIP_MAX = 2**63 - 1  # PostgreSQL's OFFSET is a bigint
+
+
+class _Validator:
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, hint))
+
+    def warn(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, hint, "warning"))
+
+    def field(self, name: str, span: Span) -> Field | None:
+        f = self.schema.field(name)
+        if f is None:
+            hint = suggest(name, self.schema.field_names) or "fields are " + ", ".join(self.schema.field_names)
+            self.error("unknown-field", f"unknown field '{name}'", span, hint)
+        return f
+
+    def value(self, f: Field, value: Value, span: Span) -> tuple[bool, object]:
+        try:
+            typed = f.from_query(value) if isinstance(value, str) else f.from_python(value)
+        except ValueProblem as problem:
+            message = problem.message if f"'{f.name}'" in problem.message else f"{problem.message} for '{f.name}'"
+            self.error(problem.code, message, span, problem.hint)
+            return False, None
+        if f.type is FieldType.TEXT and value in PLACEHOLDERS:
+            self.warn(
+                "placeholder-value",
+                f"'{value}' on '{f.name}' looks like an unset variable in the code that built the query",
+                span,
+                "check the code that built the query",
+            )
+        return True, typed
+
+    # ---- conditions
+
+    def condition(self, cond: Compare | Membership) -> Expr | None:
+        f = self.field(cond.field, cond.field_span)
+        if f is None:
+            return None
+        if cond.op not in f.operators:
+            text_fields = [x.name for x in self.schema.fields if x.type is FieldType.TEXT]
+            self.error(
+                "operator-not-allowed",
+                f"'{cond.op.spelling}' does not apply to '{f.name}', a {f.type.value} field",
+                cond.field_span.cover(cond.span) if cond.span.known else cond.field_span,
+                f"{cond.op.spelling} applies to the text fields: " + ", ".join(text_fields),
+            )
+            return None
+        if isinstance(cond, Membership):
+            spans = cond.value_spans or (NOWHERE,) * len(cond.values)
+            typed: list[object] = []
+            good = True
+            for v, span in zip(cond.values, spans, strict=True):
+                ok, t = self.value(f, v, span)
+                good = good and ok
+                typed.append(t)
+            return replace(cond, values=tuple(typed)) if good else None  # type: ignore[arg-type]
+        ok, t = self.value(f, cond.value, cond.value_span)
+        return replace(cond, value=t) if ok else None  # type: ignore[arg-type]
+
+    def expr(self, expr: Expr) -> Expr | None:
+        match expr:
+            case Compare() | Membership():
+                return self.condition(expr)
+            case AllOf(items=items):
+                typed = [self.expr(item) for item in items]
+                if any(t is None for t in typed):
+                    return None
+                self.conjunction_warnings([t for t in typed if t is not None])
+                return and_(*typed)
+            case AnyOf(items=items):
+                typed = [self.expr(item) for item in items]
+                if any(t is None for t in typed):
+                    return None
+                return or_(*(t for t in typed if t is not None))
+        raise AssertionError(expr)  # pragma: no cover
+
+    def conjunction_warnings(self, items: Sequence[Expr]) -> None:
+        """Warn of conditions in one AND that can never hold together."""
+        conds = [c for c in items if isinstance(c, Compare)]
+        by_field: dict[str, list[Compare]] = {}
+        for c in conds:
+            by_field.setdefault(c.field, []).append(c)
+        for name, group in by_field.items():
+            equal = [c for c in group if c.op is Op.EQ]
+            distinct = len({_key(c.value) for c in equal})
+            if distinct > 1:
+                self.warn(
+                    "contradiction",
+                    f"'{name}' must equal {distinct} different values at once; nothing matches",
+                    equal[1].span if equal[1].span.known else equal[1].field_span,
+                )
+            lows = [c for c in group if c.op in (Op.GT, Op.GTE) and c.value is not None]
+            highs = [c for c in group if c.op in (Op.LT, Op.LTE) and c.value is not None]
+            for low in lows:
+                for high in highs:
+                    try:
+                        empty = low.value > high.value or (  # type: ignore[operator]
+                            low.value == high.value and (low.op is Op.GT or high.op is Op.LT)
+                        )
+                    except TypeError:
+                        continue
+                    if empty:
+                        self.warn(
+                            "empty-range",
+                            f"'{name}' {low.op.spelling} {_show(low.value)} and {high.op.spelling} "
+                            f"{_show(high.value)} can never both hold",
+                            high.span if high.span.known else high.field_span,
+                            "check the bounds",
+                        )
+
+    # ---- the query
+
+    def query(self, query: Query) -> Query:
+        where = self.expr(query.where) if query.where is not None else None
+        self.text_reply_warning(where)
+        limit = self.count("$limit", query.limit, query.limit_span)
+        if isinstance(limit, int) and self.schema.max_limit is not None and limit > self.schema.max_limit:
+            self.warn(
+                "limit-lowered",
+                f"$limit {limit} is above the maximum page size and is lowered to {self.schema.max_limit}",
+                query.limit_span,
+                "page with $skip",
+            )
+            limit = self.schema.max_limit
+        skip = self.count("$skip", query.skip, query.skip_span)
+        sort = tuple(s for s in (self.sort(s) for s in query.sort) if s is not None)
+        if query.select is not None:
+            spans = query.select_spans or (NOWHERE,) * len(query.select)
+            for name, span in zip(query.select, spans, strict=True):
+                self.field(name, span)
+            if len(query.select) > len(self.schema.fields):
+                self.error(
+                    "too-many-fields",
+                    f"$select names {len(query.select)} fields; at most {len(self.schema.fields)} are allowed",
+                    spans[len(self.schema.fields)].cover(spans[-1]),
+                    "name each field once",
+                )
+        if query.load is not None:
+            spans = query.load_spans or (NOWHERE,) * len(query.load)
+            names = [r.name for r in self.schema.relations]
+            for name, span in zip(query.load, spans, strict=True):
+                if self.schema.relation(name) is None:
+                    hint = suggest(name, names) or ("relations are " + ", ".join(names) if names else None)
+                    self.error("unknown-relation", f"unknown relation '{name}' in $load", span, hint)
+        return replace(query, where=where, limit=limit, skip=skip, sort=sort)
+
+    def count(self, name: str, value: str | int | None, span: Span) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif (
+            isinstance(value, str)
+            and value.isascii()
+            and (value.isdigit() or (value[:1] == "-" and value[1:].isdigit()))
+        ):
+            number = int(value)
+            if number == 0:
+                number = 0  # "-0" is 0
+        else:
+            right = f"a whole number from 0 to {self.schema.max_limit}" if name == "$limit" else "a whole number from 0"
+            self.error(
+                "not-an-integer",
+                f"{name} '{value}' is not a whole number",
+                span,
+                f"use {right}" + ("; an unencoded '+' arrives as a space" if str(value).strip() != str(value) else ""),
+            )
+            return None
+        if number < 0 or number > _SKIP_MAX:
+            self.error("out-of-range", f"{name} {value} is out of range", span, "use a whole number from 0")
+            return None
+        return number
+
+    def sort(self, key: Sort) -> Sort | None:
+        f = self.field(key.field, key.field_span)
+        direction = key.direction
+        if direction in ("1", 1):
+            d = 1
+        elif direction in ("-1", -1):
+            d = -1
+        else:
+            self.error(
+                "bad-direction",
+                f"sort direction '{direction}' for '{key.field}' is neither 1 nor -1",
+                key.direction_span,
+                "use 1 for ascending, -1 for descending",
+            )
+            return None
+        return replace(key, direction=d) if f is not None else None
+
+    def text_reply_warning(self, where: Expr | None) -> None:
+        conds = list(_conditions(where))
+        flags = [c for c in conds if c.field == "is_stopped_on_text_reply"]
+        if not flags or self.schema.field("type") is None:
+            return
+        texts_only = any(
+            (isinstance(c, Compare) and c.op is Op.EQ and c.value == "Text Contact")
+            or (isinstance(c, Membership) and c.op is Op.IN and set(c.values) == {"Text Contact"})
+            for c in conds
+            if c.field == "type"
+        )
+        if not texts_only:
+            self.warn(
+                "text-reply-without-type",
+                "is_stopped_on_text_reply is only relevant when type = Text Contact",
+                flags[0].field_span,
+                "add type=Text%20Contact",
+            )
+
+
+def _conditions(expr: Expr | None) -> list[Compare | Membership]:
+    if expr is None:
+        return []
+    if isinstance(expr, Compare | Membership):
+        return [expr]
+    return [c for item in expr.items for c in _conditions(item)]
+
+
+def _key(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _show(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else repr(value)
+
+
+def _collect(query: Query | str, schema: Schema | None) -> tuple[Query | None, list[Diagnostic], str]:
+    """Read and validate; every diagnostic found, and the typed query when there is no error."""
+    schema = schema or CONTACT_COMMUNICATIONS
+    text = query if isinstance(query, str) else ""
+    if isinstance(query, str):
+        parsed, problems = build_partial(structure(read_params(query)))
+    else:
+        parsed, problems = query, []
+    validator = _Validator(schema)
+    typed = validator.query(parsed)
+    found = list(parsed.warnings) + problems + validator.diagnostics
+    found.sort(key=lambda d: (d.span.start, d.span.end))
+    errors = [d for d in found if d.severity == "error"]
+    if errors:
+        return None, found, text
+    return replace(typed, warnings=tuple(d for d in found if d.severity == "warning")), found, text
+
+
+def validate(query: Query | str, schema: Schema | None = None) -> Query:
+    """Type a query against a schema, or explain every reason it cannot be typed.
+
+    ``validate("is_active=true&send_at[$gte]=2019-01-01&$sort[send_at]=-1")`` gives the query
+    with ``True``, ``datetime(2019, 1, 1, tzinfo=UTC)`` and direction ``-1``.
+
+    Args:
+        query: query text, or a ``Query`` read or built earlier (a typed one validates again
+            to itself).
+        schema: the fields to check against; the contact-communication schema by default.
+
+    Returns:
+        The typed query; its ``warnings`` hold what was noticed without refusing it.
+
+    Raises:
+        QuerySyntaxError: the text cannot be read.
+        QueryValidationError: every problem, each pointing at the text.
+    """
+    try:
+        typed, found, text = _collect(query, schema)
+    except QueryError as error:
+        raise error.with_text(query if isinstance(query, str) else "") from None
+    if typed is None:
+        raise QueryValidationError([d for d in found if d.severity == "error"], text)
+    return typed
+
+
+def check(query: Query | str, schema: Schema | None = None) -> list[Diagnostic]:
+    """Every problem of a query, errors and warnings, in the order of the text; never raises.
+
+    An empty list means the reference server would accept the query as querylang reads it.
+
+    Args:
+        query: query text, or a ``Query``.
+        schema: the fields to check against; the contact-communication schema by default.
+
+    Returns:
+        The diagnostics; a text that cannot be read gives its one syntax error.
+    """
+    try:
+        return _collect(query, schema)[1]
+    except QuerySyntaxError as error:
+        return list(error.diagnostics)
