@@ -7,20 +7,25 @@
 """
 
 from . import ast
-from .ast import Op, Query
+from .ast import Op
 from .build import parse
+from .builder import F, Fields, Query
 from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError
 from .qs import decode, encode
 from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, Relation, Schema
 from .serialize import serialize
 from .source import Span
+from .url import ContactCommunicationsURL, from_url, to_params, to_url
 from .validate import check, validate
 
 __all__ = [
     "CONTACT_COMMUNICATIONS",
+    "ContactCommunicationsURL",
     "Diagnostic",
+    "F",
     "Field",
     "FieldType",
+    "Fields",
     "Op",
     "Query",
     "QueryError",
@@ -33,8 +38,11 @@ __all__ = [
     "check",
     "decode",
     "encode",
+    "from_url",
     "parse",
     "serialize",
+    "to_params",
+    "to_url",
     "validate",
 ]
 

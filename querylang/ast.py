@@ -40,6 +40,7 @@ __all__ = [
     "Sort",
     "Value",
     "and_",
+    "as_query",
     "conditions",
     "or_",
 ]
@@ -315,3 +316,17 @@ class Query:
         for name in self.load or ():
             if not isinstance(name, str) or not name.strip() or "," in name:
                 raise QueryError([Diagnostic("bad-node", f"relation name {name!r} cannot be written in $load")])
+
+
+def as_query(obj: object) -> Query:
+    """The AST of a query: a ``Query``, or an object holding one in ``.ast`` (the builder's).
+
+    Raises:
+        QueryError: ``obj`` is not a query.
+    """
+    if isinstance(obj, Query):
+        return obj
+    inner = getattr(obj, "ast", None)
+    if isinstance(inner, Query):
+        return inner
+    raise QueryError([Diagnostic("not-a-query", f"expected a query, not {type(obj).__name__}")])

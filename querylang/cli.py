@@ -18,6 +18,7 @@ from .qs import decode, encode
 from .schema import CONTACT_COMMUNICATIONS, Schema
 from .serialize import serialize
 from .show import outline, to_data
+from .url import from_url, to_url
 from .validate import check
 
 __all__ = ["build_parser", "main"]
@@ -81,6 +82,20 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_url(args: argparse.Namespace) -> int:
+    if args.parse:
+        where, query = from_url(args.text)
+        data = {"contact_id": where.contact_id, "id": where.id, "query": serialize(query)}
+        data["url"] = to_url(query, contact_id=where.contact_id, id=where.id, base_url=where.base_url)
+        _print_json(data)
+        return 0
+    if args.contact_id is None:
+        print("querylang url: --contact-id is required (or --parse URL)", file=sys.stderr)
+        return 2
+    print(to_url(parse(args.text), contact_id=args.contact_id, id=args.id, base_url=args.base_url))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``querylang`` command."""
     parser = argparse.ArgumentParser(
@@ -108,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("schema", "print the schema, or the JSON Schema of its queries", _cmd_schema)
     sub.add_argument("--json-schema", action="store_true", help="print the JSON Schema of the queries")
     sub.add_argument("--schema", metavar="FILE", help="a schema JSON file (default: contact communications)")
+    sub = command("url", "print the LionDesk URL of a query, or read a URL back (--parse)", _cmd_url)
+    sub.add_argument("text", metavar="QUERY_OR_URL", help="a query, or with --parse a URL")
+    sub.add_argument("--contact-id", type=int, help="the contact in the path")
+    sub.add_argument("--id", type=int, help="one communication's id")
+    sub.add_argument("--base-url", default="https://api-v2.liondesk.com", help="the API origin")
+    sub.add_argument("--parse", action="store_true", help="read a URL: print its contact, id and query as JSON")
     sub = command("decode", "print what qs (Express) decodes the query into, as JSON", _cmd_decode)
     sub.add_argument("query")
     sub = command("encode", "write a JSON object as a query string", _cmd_encode)

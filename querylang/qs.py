@@ -340,6 +340,10 @@ def _encode_into(parts: list[str], prefix: str, value: object, depth: int) -> No
         parts.append(f"{prefix}={encode_value(value)}")
         return
     if depth >= MAX_DEPTH:
+        if isinstance(value, list | tuple) and len(value) > 1 and all(isinstance(v, str) for v in value):
+            # No room for `[]`; a repeated key makes the same list (`k=x&k=y`).
+            parts.extend(f"{prefix}={encode_value(item)}" for item in value)
+            return
         raise _encode_error(f"more than {MAX_DEPTH} levels of brackets under {prefix!r}")
     if isinstance(value, Mapping):
         if not value:

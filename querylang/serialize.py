@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Value
+from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Value, as_query
 from .errors import Diagnostic, QueryError
 from .percent import encode_key, encode_value
 
@@ -81,7 +81,10 @@ def _bracketed(name: str) -> str:
 def _condition(prefix: str, cond: Compare | Membership) -> list[str]:
     key = encode_key(cond.field) if not prefix else f"{prefix}[{_bracketed(cond.field)}]"
     if isinstance(cond, Membership):
-        return [f"{key}[{cond.op.spelling}][]={encode_value(format_value(v))}" for v in cond.values]
+        # `[]` is one bracket level; under `$and[i][$or][j]` it would be the sixth, past qs's
+        # depth. A repeated key makes the same list there (`a[$in]=x&a[$in]=y`).
+        append = "[]" if key.count("[") < 4 else ""
+        return [f"{key}[{cond.op.spelling}]{append}={encode_value(format_value(v))}" for v in cond.values]
     if cond.op is Op.EQ:
         return [f"{key}={encode_value(format_value(cond.value))}"]
     return [f"{key}[{cond.op.spelling}]={encode_value(format_value(cond.value))}"]
@@ -142,7 +145,7 @@ def _where(expr: Expr | None) -> list[str]:
     return parts
 
 
-def serialize(query: Query) -> str:
+def serialize(query: Query | object) -> str:
     """The canonical query string of a query, without a leading ``?``.
 
     Args:
@@ -154,6 +157,7 @@ def serialize(query: Query) -> str:
     Raises:
         QueryError: the tree holds something text cannot carry (a naive datetime, an object).
     """
+    query = as_query(query)
     parts = _where(query.where)
     for key in query.sort:
         parts.append(f"$sort[{_bracketed(key.field)}]={encode_value(format_value(key.direction))}")

@@ -280,7 +280,7 @@ def _read_key(
         texts = [part.replace("+", " ") for part in parts] if "+" in key else parts
     else:
         found = list(segment.finditer(key))
-        head = key[: found[0].start()]
+        head = key[: found[0].start()] if found else key
         parts = [head, *(m.group(1) for m in found)] if head else [m.group(1) for m in found]
         decoded = [_decode(part) for part in parts]
         ok = all(good for _, good in decoded)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Sort, Value, and_, or_
+from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Sort, Value, and_, as_query, or_
 from .build import build_partial
 from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError, suggest
 from .qs import structure
@@ -257,14 +257,14 @@ def _show(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else repr(value)
 
 
-def _collect(query: Query | str, schema: Schema | None) -> tuple[Query | None, list[Diagnostic], str]:
+def _collect(query: Query | str | object, schema: Schema | None) -> tuple[Query | None, list[Diagnostic], str]:
     """Read and validate; every diagnostic found, and the typed query when there is no error."""
     schema = schema or CONTACT_COMMUNICATIONS
     text = query if isinstance(query, str) else ""
     if isinstance(query, str):
         parsed, problems = build_partial(structure(read_params(query)))
     else:
-        parsed, problems = query, []
+        parsed, problems = as_query(query), []
     validator = _Validator(schema)
     typed = validator.query(parsed)
     found = list(parsed.warnings) + problems + validator.diagnostics
@@ -275,7 +275,7 @@ def _collect(query: Query | str, schema: Schema | None) -> tuple[Query | None, l
     return replace(typed, warnings=tuple(d for d in found if d.severity == "warning")), found, text
 
 
-def validate(query: Query | str, schema: Schema | None = None) -> Query:
+def validate(query: Query | str | object, schema: Schema | None = None) -> Query:
     """Type a query against a schema, or explain every reason it cannot be typed.
 
     ``validate("is_active=true&send_at[$gte]=2019-01-01&$sort[send_at]=-1")`` gives the query
@@ -302,7 +302,7 @@ def validate(query: Query | str, schema: Schema | None = None) -> Query:
     return typed
 
 
-def check(query: Query | str, schema: Schema | None = None) -> list[Diagnostic]:
+def check(query: Query | str | object, schema: Schema | None = None) -> list[Diagnostic]:
     """Every problem of a query, errors and warnings, in the order of the text; never raises.
 
     An empty list means the reference server would accept the query as querylang reads it.
