@@ -83,8 +83,22 @@ def render(text: str, diagnostic: Diagnostic, *, prefix: bool = False) -> str:
 
 
 def suggest(word: str, choices: Iterable[str]) -> str | None:
-    """A hint naming the closest choice (``did you mean 'send_at'?``), or None."""
-    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    """A hint naming the closest choice (``did you mean 'send_at'?``), or None.
+
+    A choice that differs only in case, or that starts with or holds the word (``Text`` for
+    ``Text Contact``), comes first; then the closest by spelling.
+    """
+    options = list(choices)
+    folded = word.casefold()
+    for test in (
+        lambda c: c.casefold() == folded,
+        lambda c: len(folded) >= 3 and c.casefold().startswith(folded),
+        lambda c: len(folded) >= 3 and folded in c.casefold(),
+    ):
+        hits = [c for c in options if test(c)]
+        if len(hits) == 1:
+            return f"did you mean '{hits[0]}'?"
+    found = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean '{found[0]}'?" if found else None
 
 

@@ -1,0 +1,48 @@
+"""The README's examples run as written: every Python block, and every querylang command."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+TEXT = README.read_text(encoding="utf-8")
+PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, re.DOTALL)
+SHELL_COMMANDS = [
+    line.split("  #")[0].strip()
+    for block in re.findall(r"```sh\n(.*?)```", TEXT, re.DOTALL)
+    for line in block.splitlines()
+    if line.strip().startswith("querylang ")
+]
+
+
+def test_readme_has_examples() -> None:
+    assert len(PYTHON_BLOCKS) >= 3
+    assert len(SHELL_COMMANDS) >= 5
+    assert "make demo" in TEXT and "make test" in TEXT
+
+
+@pytest.mark.parametrize("code", PYTHON_BLOCKS, ids=[f"python-{i}" for i in range(len(PYTHON_BLOCKS))])
+def test_python_block_runs(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(README.parent)
+    exec(compile(code, str(README), "exec"), {"__name__": "readme"})  # noqa: S102 - our own README
+
+
+@pytest.mark.parametrize("command", SHELL_COMMANDS, ids=SHELL_COMMANDS)
+def test_shell_command_runs(command: str) -> None:
+    argv = shlex.split(command)
+    result = subprocess.run(
+        [sys.executable, "-m", "querylang", *argv[1:]],
+        capture_output=True,
+        text=True,
+        cwd=README.parent,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
