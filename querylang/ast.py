@@ -90,10 +90,13 @@ def _positions() -> tuple[Span, ...]:
     return dataclasses.field(default=(), compare=False, repr=False, kw_only=True)
 
 
+_NAME_HINT = "a field name is not empty, does not start with '$', holds no bracket and is not a plain number"
+
+
 def _check_field(name: str) -> None:
     if not isinstance(name, str) or not name:
         raise QueryError([Diagnostic("bad-node", f"a field name must be a non-empty string, not {name!r}")])
-    if name[0] == "$" or "[" in name or "]" in name:
+    if name[0] == "$" or "[" in name or "]" in name or (name.isdigit() and name.isascii()):
         raise QueryError([Diagnostic("bad-node", f"field name {name!r} cannot be written in a query string")])
 
 
@@ -309,6 +312,11 @@ class Query:
             object.__setattr__(self, "select", tuple(self.select))
         if self.load is not None and not isinstance(self.load, tuple):
             object.__setattr__(self, "load", tuple(self.load))
+        names = [s.field for s in self.sort]
+        if len(set(names)) != len(names):
+            raise QueryError(
+                [Diagnostic("repeated-key", "a query sorts by one field twice", hint="sort by a field once")]
+            )
         if self.select is not None and not self.select:
             raise QueryError([Diagnostic("bad-node", "an empty $select cannot be written; use None")])
         if self.load is not None and not self.load:

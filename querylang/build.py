@@ -52,6 +52,11 @@ class _Builder:
             return node
         if isinstance(node, Arr) and all(isinstance(item, Leaf) for item in node.values()) and not node.conflict:
             leaves = [item for item in node.values() if isinstance(item, Leaf)]
+            if len(leaves) == 1:
+                # `a[]=x` and `a[0]=x` are a list of one, which the reference's validator
+                # (ajv, coerceTypes "array") takes as the single value x.
+                self.note_raw(leaves[0])
+                return leaves[0]
             if len(leaves) > 1 and all(leaf.param.full_key == leaves[0].param.full_key for leaf in leaves):
                 self.problem(
                     "repeated-key",
@@ -110,6 +115,13 @@ class _Builder:
 
     def field_conditions(self, name: str, node: Node, name_span: Span) -> list[Expr]:
         """``name=value`` or ``name[$op]=value...``: the conditions on one field."""
+        if name.isdigit() and name.isascii():
+            self.problem(
+                "bad-field-name",
+                f"'{name}' cannot be a field name: qs reads a plain number in brackets as an array index",
+                name_span,
+            )
+            return []
         if isinstance(node, Leaf):
             self.note_raw(node)
             return [
@@ -117,6 +129,8 @@ class _Builder:
             ]
         if isinstance(node, Arr):
             kinds = {type(item) for item in node.values()}
+            if not node.conflict and kinds == {Leaf} and len(node.values()) == 1:
+                return self.field_conditions(name, node.values()[0], name_span)
             if node.conflict or len(kinds) > 1:
                 self.problem(
                     "mixed-condition",
@@ -292,7 +306,13 @@ class _Builder:
         keys: list[Sort] = []
         for name, child in node.items.items():
             name_span = node.spans.get(name, key_span)
-            if isinstance(child, Arr) and not child.conflict and all(isinstance(i, Leaf) for i in child.values()):
+            values = child.values() if isinstance(child, Arr) else []
+            if (
+                isinstance(child, Arr)
+                and not child.conflict
+                and len(values) > 1
+                and all(isinstance(i, Leaf) for i in values)
+            ):
                 second = child.values()[1]
                 self.problem(
                     "repeated-key",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote_to_bytes
 
+from .errors import Diagnostic, QueryError
+
 __all__ = ["decode_component", "encode_key", "encode_value", "normalize_brackets"]
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -43,10 +45,29 @@ def decode_component(raw: str) -> tuple[str, bool]:
 
 
 def encode_value(text: str) -> str:
-    """Percent-encode a value readably: ``%20`` for a space, ``%25``, ``%2B``, ``%26``, UTF-8."""
-    return quote(text, safe=_VALUE_SAFE)
+    """Percent-encode a value readably: ``%20`` for a space, ``%25``, ``%2B``, ``%26``, UTF-8.
+
+    Raises:
+        QueryError: the text holds a lone surrogate, which UTF-8 cannot carry.
+    """
+    return _quote(text, _VALUE_SAFE)
 
 
 def encode_key(name: str) -> str:
-    """Percent-encode a key name or segment; ``$`` stays readable."""
-    return quote(name, safe=_KEY_SAFE)
+    """Percent-encode a key name or segment; ``$`` stays readable.
+
+    Raises:
+        QueryError: the name holds a lone surrogate, which UTF-8 cannot carry.
+    """
+    return _quote(name, _KEY_SAFE)
+
+
+def _quote(text: str, safe: str) -> str:
+    if text.isascii():
+        return quote(text, safe=safe)
+    try:
+        return quote(text, safe=safe, errors="strict")
+    except UnicodeEncodeError as error:
+        raise QueryError(
+            [Diagnostic("cannot-encode", f"{text!r} holds {text[error.start]!r}, which UTF-8 cannot carry")]
+        ) from None

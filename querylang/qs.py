@@ -252,7 +252,10 @@ def plain(node: Node) -> Plain:
         return node.text
     if isinstance(node, Arr):
         return [plain(item) for item in node.items if item is not None]
-    return {key: plain(value) for key, value in node.items.items()}
+    keys: Iterable[str] = node.items
+    if any(key[:1].isdigit() for key in node.items):
+        keys = sorted(node.items, key=_js_key_order)  # as JavaScript orders an object's keys
+    return {key: plain(node.items[key]) for key in keys}
 
 
 def decode(text: str) -> dict[str, Plain]:
@@ -272,8 +275,6 @@ def decode(text: str) -> dict[str, Plain]:
             it (too deep, too many parameters, an index of 1000 or more, stray brackets,
             ``__proto__``).
     """
-    if text.startswith("?"):
-        pass
     try:
         root = structure(read_params(text))
         _proto_check(root)

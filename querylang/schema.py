@@ -17,8 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from dateutil.parser import isoparse
-
 from .ast import Op
 from .errors import Diagnostic, QueryError, suggest
 
@@ -333,6 +331,8 @@ def record_datetime(text: str) -> datetime:
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
+            from dateutil.parser import isoparse  # PERF: only for what fromisoformat cannot read
+
             try:
                 value = isoparse(text)
             except (ValueError, OverflowError):

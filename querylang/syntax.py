@@ -15,14 +15,15 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import NamedTuple
-
-import lark
-from lark.exceptions import UnexpectedInput, UnexpectedToken, VisitError
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import QuerySyntaxError
 from .percent import decode_component, normalize_brackets
 from .source import Span
+
+if TYPE_CHECKING:
+    import lark
+    from lark.exceptions import UnexpectedInput
 
 __all__ = ["MAX_DEPTH", "MAX_PARAMETERS", "Param", "Piece", "grammar_path", "read_params"]
 
@@ -182,30 +183,35 @@ class _Patterns(NamedTuple):
     segment: re.Pattern[str]  # one bracket segment; group 1 is what is inside
 
 
-class _Build(lark.Transformer[lark.Token, list[Param]]):
+def _build_params(tokens: list[lark.Token]) -> list[Param]:
     """The parser's inline callback: the tokens, with positions, straight to parameters."""
-
-    def start(self, tokens: list[lark.Token]) -> list[Param]:
-        params: list[Param] = []
-        index = 0
-        for token in tokens:
-            if token.type not in ("PARAM_FIRST", "PARAM"):
-                continue
-            written: str = token.value
-            part = written.lstrip("&")
-            index += len(written) - len(part)
-            start: int = token.start_pos + len(written) - len(part)  # type: ignore[operator]
-            params.append(_param(part, start, index, _parser()[1]))
-        return params
+    params: list[Param] = []
+    index = 0
+    for token in tokens:
+        if token.type not in ("PARAM_FIRST", "PARAM"):
+            continue
+        written: str = token.value
+        part = written.lstrip("&")
+        index += len(written) - len(part)
+        start: int = token.start_pos + len(written) - len(part)  # type: ignore[operator]
+        params.append(_param(part, start, index, _parser()[1]))
+    return params
 
 
 @functools.cache
 def _parser() -> tuple[lark.Lark, _Patterns]:
+    # PERF: lark is imported on the first parse, not with querylang (import time budget).
+    import lark
+
+    class Build(lark.Transformer[lark.Token, list[Param]]):
+        def start(self, tokens: list[lark.Token]) -> list[Param]:
+            return _build_params(tokens)
+
     parser = lark.Lark(
         grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
         lexer="contextual",
-        transformer=_Build(),
+        transformer=Build(),
     )
 
     def terminal(name: str) -> str:
@@ -351,6 +357,8 @@ def read_params(text: str, *, fast: bool = True) -> list[Param]:
     """
     if not text:
         return []
+    from lark.exceptions import UnexpectedInput, VisitError
+
     try:
         if fast:
             params = _read_fast(text)
@@ -370,6 +378,8 @@ def read_params(text: str, *, fast: bool = True) -> list[Param]:
 
 def _syntax_error(text: str, error: UnexpectedInput) -> QuerySyntaxError:
     """Name what the grammar could not read from the character where it stopped."""
+    from lark.exceptions import UnexpectedToken
+
     if isinstance(error, UnexpectedToken):
         pos = error.token.start_pos if error.token.start_pos is not None else len(text)
     else:
@@ -390,10 +400,11 @@ def _syntax_error(text: str, error: UnexpectedInput) -> QuerySyntaxError:
             return QuerySyntaxError.at(
                 "unclosed-bracket", "'[' is never closed", Span(pos, pos + width), "close it with ']'"
             )
+        close = max(text.rfind("]", pos, stop), text.lower().rfind("%5d", pos, stop) + 2)
         return QuerySyntaxError.at(
             "nested-bracket",
             "brackets inside brackets",
-            Span(pos, stop),
+            Span(pos, close + 1 if close > pos else stop),
             "a key is name[segment][segment]; a segment cannot hold brackets",
         )
     if text[pos] == "]" or three == "%5d":

@@ -1,0 +1,673 @@
+"""Typed query -> compiled predicate, sort key, projection and streaming window, built once per query.
+
+``compile`` validates a query, then writes one small Python module for it: the conditions
+become straight-line tests, ordered cheap first (booleans, integers, equality, then date-times,
+then patterns), and each record value is read and coerced only when a test first needs it. Only
+names made here go into that source; every field name and value from the query is bound
+through the namespace, never formatted into the text (STYLE.md, "Compile and evaluate").
+
+The SQL rules it follows (SEMANTICS.md section 4, the reference being PostgreSQL):
+
+- A record's missing key is null (section 4): values are read as ``record[name]``, and a
+  ``KeyError`` gives ``None``.
+- Record values are coerced as ``Field.from_record`` does (sections 3, 4): CSV text such as
+  ``"true"``, ``"42"`` or ``""`` (null on a nullable non-text field) becomes a typed value; one
+  that does not fit raises ``RecordError`` naming the field (and, from a scan, the record).
+- Date-times compare as instants (section 4): record strings with any offset and ``datetime``
+  objects are normalised to UTC, as the query's bounds already are.
+- Three-valued logic (section 4): a comparison with null is unknown and does not match, so
+  ``$ne``, ``$nin``, ``$notlike`` and the ranges never match a null field; a null inside ``$in``
+  matches nothing; a null inside ``$nin`` makes ``NOT IN`` unknown for every row, so nothing
+  matches (PostgreSQL's ``x NOT IN (1, NULL)``). Only ``field=`` null (IS NULL) and
+  ``field[$ne]=`` null (IS NOT NULL) test for null.
+- ``$like`` (section 4): ``%`` any run, ``_`` one character, a backslash escapes the next
+  character and a trailing lone backslash is literal; case-sensitive; the whole value must
+  match. ``$ilike`` matches after ``str.lower()`` of both sides; ``$notlike`` is NOT LIKE. The
+  matcher never backtracks: it finds the fixed-length pieces between ``%`` leftmost-first.
+- Text compares by code point, booleans as ``false < true`` (sections 3, 4): Python's order.
+- Sort (section 4): ascending puts nulls last, descending puts them first; ties keep the input
+  order (every sort here is stable).
+- Order of work (section 4): filter, count ``total``, sort, skip, limit; the caller (``evaluate``)
+  then selects and loads.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import functools
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Any, TypeAlias
+
+from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query
+from .errors import Diagnostic
+from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, RecordError, Schema, ValueProblem
+from .validate import validate
+
+__all__ = ["Compiled", "OnError", "compile", "like_matcher"]
+
+Record: TypeAlias = Mapping[str, Any]
+OnError: TypeAlias = Callable[[int, RecordError], None]
+"""Called with a record's 0-based index and its error; return to skip the record, raise to stop."""
+
+_ALL = sys.maxsize  # "no limit" for the scans
+_NO_MAX = 2**63 - 1  # a schema maximum that never lowers $limit
+
+
+# ---------------------------------------------------------------- $like
+
+
+def _like_pieces(pattern: str) -> list[list[str | None]]:
+    """The pattern split on unescaped ``%``: each piece a list of characters, None for ``_``."""
+    pieces: list[list[str | None]] = [[]]
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:  # an escape; a trailing lone backslash falls through as literal
+            pieces[-1].append(pattern[i + 1])
+            i += 2
+            continue
+        if c == "%":
+            pieces.append([])
+        elif c == "_":
+            pieces[-1].append(None)
+        else:
+            pieces[-1].append(c)
+        i += 1
+    return pieces
+
+
+def _piece_finder(piece: list[str | None]) -> tuple[int, Callable[[str, int, int], int]]:
+    """A piece's length, and a function giving the leftmost start in ``text[pos:end]`` or -1."""
+    size = len(piece)
+    if None not in piece:
+        literal = "".join(c for c in piece if c is not None)
+        return size, lambda text, pos, end: text.find(literal, pos, end)
+    # A fixed-length regex (literals and '.'): no quantifier, so no backtracking.
+    rx = re.compile("".join("." if c is None else re.escape(c) for c in piece), re.DOTALL)
+
+    def find(text: str, pos: int, end: int) -> int:
+        m = rx.search(text, pos, end)
+        return -1 if m is None else m.start()
+
+    return size, find
+
+
+def _like_plan(pattern: str) -> tuple[str, Any]:
+    """How to test ``pattern``: ``("eq"|"in"|"prefix"|"suffix", text)``, or ``("call", matcher)``."""
+    pieces = _like_pieces(pattern)
+    literal = [None not in p for p in pieces]
+    texts = ["".join(c for c in p if c is not None) for p in pieces]
+    if len(pieces) == 1 and literal[0]:
+        return "eq", texts[0]
+    if all(literal):
+        inner = [t for t in texts[1:-1] if t]
+        if not inner and not texts[-1]:
+            return ("prefix", texts[0]) if texts[0] else ("in", "")
+        if not inner and not texts[0]:
+            return "suffix", texts[-1]
+        if len(inner) == 1 and not texts[0] and not texts[-1]:
+            return "in", inner[0]
+    return "call", _like_function(pieces)
+
+
+def _like_function(pieces: list[list[str | None]]) -> Callable[[str], bool]:
+    head_size, head_find = _piece_finder(pieces[0])
+    if len(pieces) == 1:
+
+        def whole(text: str) -> bool:
+            return len(text) == head_size and head_find(text, 0, head_size) == 0
+
+        return whole
+    tail_size, tail_find = _piece_finder(pieces[-1])
+    middle = [_piece_finder(p) for p in pieces[1:-1] if p]
+    least = head_size + tail_size + sum(size for size, _ in middle)
+
+    def match(text: str) -> bool:
+        # Greedy leftmost is exact for fixed-length pieces between '%': taking the earliest
+        # place for each piece leaves the most room for the rest. O(len(text) * len(pattern)).
+        n = len(text)
+        if n < least or head_find(text, 0, head_size) != 0 or tail_find(text, n - tail_size, n) != n - tail_size:
+            return False
+        pos, end = head_size, n - tail_size
+        for size, find in middle:
+            at = find(text, pos, end)
+            if at < 0:
+                return False
+            pos = at + size
+        return True
+
+    return match
+
+
+def like_matcher(pattern: str, *, ignore_case: bool = False) -> Callable[[str], bool]:
+    r"""A function telling whether a text matches a SQL ``LIKE`` pattern (SEMANTICS.md section 4).
+
+    Args:
+        pattern: ``%`` any run, ``_`` one character, ``\`` escapes the next character.
+        ignore_case: ``ILIKE``: compare after ``str.lower()`` of both sides.
+
+    Returns:
+        ``match(text) -> bool``, linear in ``len(text)`` for a fixed pattern.
+    """
+    kind, arg = _like_plan(pattern.lower() if ignore_case else pattern)
+    tests: dict[str, Callable[[str], bool]] = {
+        "eq": lambda t: t == arg,
+        "in": lambda t: arg in t,
+        "prefix": lambda t: t.startswith(arg),
+        "suffix": lambda t: t.endswith(arg),
+    }
+    test: Callable[[str], bool] = arg if kind == "call" else tests[kind]
+    return (lambda t: test(t.lower())) if ignore_case else test
+
+
+# ---------------------------------------------------------------- record values
+
+
+def bad_value(name: str, problem: ValueProblem) -> RecordError:
+    """The ``RecordError`` of a record value that does not fit field ``name``."""
+    return RecordError([Diagnostic(problem.code, f"field '{name}': {problem.message}", hint=problem.hint)])
+
+
+def _coercer(f: Field) -> Callable[[object], object]:
+    """``Field.from_record`` raising ``RecordError`` that names the field."""
+    from_record = f.from_record
+    name = f.name
+
+    def coerce(value: object) -> object:
+        try:
+            return from_record(value)
+        except ValueProblem as problem:
+            raise bad_value(name, problem) from None
+
+    return coerce
+
+
+class _Flip:
+    """A sort-key part whose order is reversed (a descending field in an ascending key)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Flip) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __lt__(self, other: _Flip) -> bool:
+        return bool(other.key < self.key)
+
+    def __gt__(self, other: _Flip) -> bool:
+        return bool(self.key < other.key)
+
+    def __le__(self, other: _Flip) -> bool:
+        return not self.key < other.key
+
+    def __ge__(self, other: _Flip) -> bool:
+        return not other.key < self.key
+
+    def __repr__(self) -> str:
+        return f"_Flip({self.key!r})"
+
+
+def _not_a_record(record: object, error: TypeError) -> RecordError:
+    if isinstance(record, Mapping):
+        raise error
+    return RecordError([Diagnostic("not-a-record", f"{type(record).__name__} is not a record (a JSON object)")])
+
+
+def _raise_at(index: int, error: RecordError) -> None:
+    d = error.diagnostic
+    raise RecordError([Diagnostic(d.code, f"record {index}: {d.message}", hint=d.hint)]) from None
+
+
+# ---------------------------------------------------------------- code generation
+
+_TYPE_COST = {
+    FieldType.BOOLEAN: 1,
+    FieldType.INTEGER: 2,
+    FieldType.NUMBER: 2,
+    FieldType.ENUM: 3,
+    FieldType.TEXT: 3,
+    FieldType.DATETIME: 8,
+}
+_OP_COST = {Op.LIKE: 10, Op.NOTLIKE: 10, Op.ILIKE: 12, Op.IN: 1, Op.NIN: 1}
+_RANGE = {Op.LT: "<", Op.LTE: "<=", Op.GT: ">", Op.GTE: ">="}
+_NEGATED = {Op.LT: ">=", Op.LTE: ">", Op.GT: "<=", Op.GTE: "<"}
+
+
+def _rejects_null(cond: Compare | Membership) -> bool:
+    """Whether the condition fails on null (all but IS NULL)."""
+    return not (isinstance(cond, Compare) and cond.op is Op.EQ and cond.value is None)
+
+
+def _needs_null_guard(cond: Compare | Membership) -> bool:
+    """Whether the test would misread null unless null is rejected first (``!=``, ``<``, ...)."""
+    if isinstance(cond, Membership):
+        return cond.op is Op.NIN
+    return cond.op is not Op.EQ and not (cond.op is Op.NE and cond.value is None)
+
+
+class _Gen:
+    """Source lines and the namespace they are compiled in; names are made here only."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.ns: dict[str, object] = {"RecordError": RecordError, "NOT_RECORD": _not_a_record}
+        self.memo: dict[tuple[str, object], str] = {}
+        self.defs: list[str] = []
+        self.alts = 0
+
+    def bind(self, prefix: str, value: object, memo: object = None) -> str:
+        """A new name for ``value`` in the namespace; the same name again for the same ``memo``."""
+        if memo is not None and (prefix, memo) in self.memo:
+            return self.memo[prefix, memo]
+        name = f"{prefix}{len(self.ns)}"
+        self.ns[name] = value
+        if memo is not None:
+            self.memo[prefix, memo] = name
+        return name
+
+    def field(self, name: str) -> Field:
+        f = self.schema.field(name)
+        assert f is not None, name  # validated
+        return f
+
+    def cost(self, expr: Expr) -> int:
+        if isinstance(expr, Compare | Membership):
+            return _TYPE_COST[self.field(expr.field).type] + _OP_COST.get(expr.op, 0)
+        return sum(self.cost(item) for item in expr.items)
+
+    # ---- reading one field
+
+    def load(self, name: str, var: str, pad: str) -> list[str]:
+        """Lines that set ``var`` to the typed value of field ``name`` of record ``r``."""
+        f = self.field(name)
+        key = self.bind("K", name, name)
+        co = self.memo.get(("C", name)) or self.bind("C", _coercer(f), name)
+        lines = [f"{pad}try:", f"{pad}    {var} = r[{key}]", f"{pad}except KeyError:", f"{pad}    {var} = None"]
+        none_ok = f"{var} is not None and " if f.nullable else ""
+        kind = f.type
+        if kind is FieldType.BOOLEAN:
+            lines.append(f"{pad}if {var} is not True and {var} is not False:")
+        elif kind is FieldType.INTEGER:
+            lines.append(f"{pad}if {none_ok}{var}.__class__ is not int:")
+        elif kind is FieldType.NUMBER:
+            lines.append(f"{pad}if {none_ok}{var}.__class__ is not int and {var}.__class__ is not float:")
+        elif kind is FieldType.TEXT:
+            lines.append(f"{pad}if {var}.__class__ is not str:")
+        elif kind is FieldType.ENUM:
+            values = self.memo.get(("E", name)) or self.bind("E", frozenset(f.values), name)
+            lines.append(f"{pad}if {var}.__class__ is not str or {var} not in {values}:")
+        else:
+            # PERF: the common export form (2019-01-01T11:00:00.000Z, or with an offset) takes
+            # fromisoformat; anything else, and a result not in UTC, takes from_record. A
+            # 7-digit fraction (rounded, as PostgreSQL does) cannot fit in 26 characters.
+            iso = self.memo.get(("FROMISO", 0)) or self.bind("FROMISO", datetime.fromisoformat, 0)
+            utc = self.bind("UTC", UTC, 0)
+            return [
+                *lines,
+                f"{pad}if {var}.__class__ is str and len({var}) < 27 and {var}[4:5] == '-':",
+                f"{pad}    try:",
+                f"{pad}        {var} = {iso}({var})",
+                f"{pad}    except ValueError:",
+                f"{pad}        {var} = {co}(r[{key}])",
+                f"{pad}    else:",
+                f"{pad}        if {var}.tzinfo is not {utc}:",
+                f"{pad}            {var} = {co}(r[{key}])",
+                f"{pad}elif {var} is not None:",
+                f"{pad}    {var} = {co}({var})",
+            ]
+        lines.append(f"{pad}    {var} = {co}({var})")
+        return lines
+
+    # ---- tests
+
+    def test(self, cond: Compare | Membership, var: str, fail: str, pad: str) -> list[str]:
+        """Lines that run ``fail`` unless ``cond`` holds for ``var`` (null already rejected if guarded)."""
+        f = self.field(cond.field)
+        if isinstance(cond, Membership):
+            values = {v for v in cond.values if v is not None}
+            has_null = len(values) < len(cond.values)
+            if cond.op is Op.IN:
+                if not values:
+                    return [f"{pad}{fail}"]  # IN (NULL) matches nothing
+                if len(values) == 1:
+                    return self.test(Compare(cond.field, Op.EQ, next(iter(values))), var, fail, pad)
+                return [f"{pad}if {var} not in {self.bind('S', frozenset(values))}:", f"{pad}    {fail}"]
+            if has_null:
+                return [f"{pad}{fail}"]  # NOT IN (..., NULL) is never true
+            if len(values) == 1:
+                return self.test(Compare(cond.field, Op.NE, next(iter(values))), var, fail, pad)
+            return [f"{pad}if {var} in {self.bind('S', frozenset(values))}:", f"{pad}    {fail}"]
+        op, value = cond.op, cond.value
+        if value is None:
+            check = "is not" if op is Op.EQ else "is"  # IS NULL / IS NOT NULL
+            return [f"{pad}if {var} {check} None:", f"{pad}    {fail}"]
+        if op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE):
+            subject = f"{var}.lower()" if op is Op.ILIKE else var
+            pattern = str(value).lower() if op is Op.ILIKE else str(value)
+            kind, arg = _like_plan(pattern)
+            x = self.bind("X", arg)
+            expr = {
+                "eq": f"{subject} == {x}",
+                "in": f"{x} in {subject}",
+                "prefix": f"{subject}.startswith({x})",
+                "suffix": f"{subject}.endswith({x})",
+                "call": f"{x}({subject})",
+            }[kind]
+            positive = f"not ({expr})" if op is not Op.NOTLIKE else expr
+            return [f"{pad}if {positive}:", f"{pad}    {fail}"]
+        x = self.bind("X", value)
+        if f.type is FieldType.BOOLEAN and op in (Op.EQ, Op.NE):
+            check = "is not" if op is Op.EQ else "is"
+            return [f"{pad}if {var} {check} {x}:", f"{pad}    {fail}"]
+        if op is Op.EQ:
+            return [f"{pad}if {var} != {x}:", f"{pad}    {fail}"]
+        if op is Op.NE:
+            return [f"{pad}if {var} == {x}:", f"{pad}    {fail}"]
+        return [f"{pad}if {var} {_NEGATED[op]} {x}:", f"{pad}    {fail}"]
+
+    def conjunction(
+        self, items: Sequence[Expr], fail: str, pad: str, loaded: dict[str, str]
+    ) -> tuple[list[str], set[str]]:
+        """Lines running ``fail`` unless every item holds, and the fields then known non-null."""
+        conds = [c for c in items if isinstance(c, Compare | Membership)]
+        guarded = {c.field for c in conds if _needs_null_guard(c)}
+        nonnull = {c.field for c in conds if _rejects_null(c)}
+        lines: list[str] = []
+        for item in sorted(items, key=self.cost):
+            if isinstance(item, Compare | Membership):
+                var = loaded.get(item.field)
+                if var is None:
+                    var = loaded[item.field] = f"v{len(loaded)}"
+                    lines += self.load(item.field, var, pad)
+                    if item.field in guarded:
+                        lines += [f"{pad}if {var} is None:", f"{pad}    {fail}"]
+                lines += self.test(item, var, fail, pad)
+            elif isinstance(item, AnyOf):
+                calls = " or ".join(f"{self.alternative(alt)}(r)" for alt in item.items)
+                lines += [f"{pad}if not ({calls}):", f"{pad}    {fail}"]
+            else:  # pragma: no cover - AllOf is flattened into its parent
+                raise AssertionError(item)
+        return lines, nonnull
+
+    def alternative(self, expr: Expr) -> str:
+        """A function for one ``$or`` alternative; its name."""
+        name = f"alt{self.alts}"
+        self.alts += 1
+        items = expr.items if isinstance(expr, AllOf) else (expr,)
+        body, _ = self.conjunction(items, "return False", "    ", {})
+        self.defs.append("\n".join([f"def {name}(r):", *body, "    return True"]))
+        return name
+
+
+def _items(where: Expr | None) -> tuple[Expr, ...]:
+    if where is None:
+        return ()
+    return where.items if isinstance(where, AllOf) else (where,)
+
+
+_WINDOW = """
+def window(records, start, stop, on_error):
+    total = 0
+    rows = []
+    append = rows.append
+    i = -1
+    r = None
+    it = enumerate(records)
+    while True:
+        try:
+            for i, r in it:
+{body}
+                if start <= total < stop:
+                    append(r)
+                total += 1
+            return total, rows
+        except RecordError as error:
+            on_error(i, error)
+        except TypeError as error:
+            on_error(i, NOT_RECORD(r, error))
+"""
+
+_TOP = """
+def top(records, keep, on_error):
+    total = 0
+    buf = []
+    append = buf.append
+    cap = max(2 * keep, 1024) if keep < {all} else {all}
+    worst = None
+    full = False
+    i = -1
+    r = None
+    it = enumerate(records)
+    while True:
+        try:
+            for i, r in it:
+{body}
+                total += 1
+{keyload}
+                k = {key}
+                if full and not {better}:
+                    continue
+                append((k, r))
+                if len(buf) >= cap:
+                    buf.sort(key=FIRST, reverse={reverse})
+                    del buf[keep:]
+                    worst = buf[-1][0]
+                    full = True
+            buf.sort(key=FIRST, reverse={reverse})
+            del buf[keep:]
+            return total, [row for _, row in buf]
+        except RecordError as error:
+            on_error(i, error)
+        except TypeError as error:
+            on_error(i, NOT_RECORD(r, error))
+"""
+
+
+def _key_expr(parts: Sequence[tuple[str, int, bool]], first: int, flip: str) -> str:
+    """A sort key over ``(var, direction, nonnull)`` parts, nulls counting as largest.
+
+    Parts whose direction is not the first field's are wrapped in ``flip``.
+    """
+    exprs = []
+    for var, direction, nonnull in parts:
+        part = var if nonnull else f"({var} is None, {var})"
+        exprs.append(part if direction == first else f"{flip}({part})")
+    return exprs[0] if len(exprs) == 1 else "(" + ", ".join(exprs) + ",)"
+
+
+def _generate(query: Query, schema: Schema) -> dict[str, Any]:
+    g = _Gen(schema)
+    items = _items(query.where)
+    predicate_body, _ = g.conjunction(items, "return False", "    ", {})
+    loaded: dict[str, str] = {}
+    scan_body, nonnull = g.conjunction(items, "continue", " " * 16, loaded)
+    sources = [
+        "\n".join(["def predicate(r):", *predicate_body, "    return True"]),
+        _WINDOW.format(body="\n".join(scan_body) or "                pass"),
+    ]
+    if query.sort:
+        flip, first_getter = g.bind("FLIP", _Flip), g.bind("FIRST", itemgetter(0))
+        keyload: list[str] = []
+        parts = []
+        for s in query.sort:
+            var = loaded.get(s.field)
+            if var is None:
+                var = loaded[s.field] = f"v{len(loaded)}"
+                keyload += g.load(s.field, var, " " * 16)
+            parts.append((var, int(s.direction), s.field in nonnull))
+        first = int(query.sort[0].direction)
+        reverse = first < 0
+        sources.append(
+            _TOP.format(
+                all=_ALL,
+                body="\n".join(scan_body) or "                pass",
+                keyload="\n".join(keyload) or "                pass",
+                key=_key_expr(parts, first, flip),
+                better="worst < k" if reverse else "k < worst",
+                reverse=reverse,
+            ).replace("FIRST", first_getter)
+        )
+        # The public key sorts ascending with sorted() or heapq.nsmallest: every descending part flips.
+        public_load: list[str] = []
+        public_parts = []
+        for n, s in enumerate(query.sort):
+            public_load += g.load(s.field, f"v{n}", "    ")
+            public_parts.append((f"v{n}", int(s.direction), False))
+        sources.append("\n".join(["def sort_key(r):", *public_load, f"    return {_key_expr(public_parts, 1, flip)}"]))
+    params = ", ".join(g.ns)
+    body = "\n\n".join(g.defs + sources)
+    names = ["predicate", "window"] + (["top", "sort_key"] if query.sort else [])
+    made_names = ", ".join(f"{n!r}: {n}" for n in names)
+    source = f"def _factory({params}):\n{_indent(body)}\n    return {{{made_names}}}\n"
+    namespace: dict[str, Any] = {}
+    exec(builtins.compile(source, "<querylang query>", "exec"), namespace)  # source holds only names made here
+    made: dict[str, Any] = namespace["_factory"](**g.ns)
+    made["source"] = source
+    return made
+
+
+def _indent(text: str) -> str:
+    return "\n".join(("    " + line) if line.strip() else "" for line in text.split("\n"))
+
+
+# ---------------------------------------------------------------- the compiled query
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A query compiled for evaluation over records (mappings of field name to value).
+
+    Attributes:
+        query: the typed query (``$limit`` lowered to the schema's maximum).
+        schema: the schema it was typed against.
+        written_limit: ``$limit`` as written, before lowering, or None.
+        fields: the fields the conditions and the sort read.
+        predicate: ``predicate(record) -> bool``; raises ``RecordError`` naming the field of a
+            value that does not fit.
+        sort_key: ``sort_key(record)``, a key for ``sorted`` or ``heapq.nsmallest`` giving the
+            ``$sort`` order (nulls last ascending, first descending); None without ``$sort``.
+        project: ``project(record) -> dict`` with exactly the ``$select`` fields (missing ones
+            null); None without ``$select``.
+        source: the generated Python source, for debugging.
+    """
+
+    query: Query
+    schema: Schema
+    written_limit: int | None
+    fields: tuple[str, ...]
+    predicate: Callable[[Record], bool]
+    sort_key: Callable[[Record], Any] | None
+    project: Callable[[Record], dict[str, Any]] | None
+    source: str = dataclasses.field(repr=False)
+    _window: Callable[[Iterable[Record], int, int, OnError], tuple[int, list[Record]]] = dataclasses.field(repr=False)
+    _top: Callable[[Iterable[Record], int, OnError], tuple[int, list[Record]]] | None = dataclasses.field(repr=False)
+
+    def window(
+        self, records: Iterable[Record], skip: int = 0, limit: int | None = None, on_error: OnError | None = None
+    ) -> tuple[int, list[Record]]:
+        """Filter, count, sort, skip and limit in one pass over ``records``, read once.
+
+        Without ``$sort`` only the rows of the window are kept; with ``$sort`` and a limit, at
+        most about ``2 * (skip + limit)`` rows are held while reading.
+
+        Args:
+            records: any iterable of mappings; read once.
+            skip: rows to leave out from the start of the sorted matches.
+            limit: rows to return at most; None for every match.
+            on_error: called with the index and error of a record whose value does not fit;
+                it returns to skip the record or raises. By default ``RecordError`` is raised,
+                naming the record's index and the field.
+
+        Returns:
+            ``(total, rows)``: the number of matches and the rows of the window, which are the
+            caller's own record objects.
+        """
+        handler = on_error or _raise_at
+        stop = _ALL if limit is None else skip + limit
+        if self._top is None or limit == 0:
+            return self._window(records, skip, skip if limit == 0 else stop, handler)
+        total, rows = self._top(records, stop, handler)
+        return total, rows[skip:]
+
+
+def _projection(names: tuple[str, ...]) -> Callable[[Record], dict[str, Any]]:
+    def project(record: Record) -> dict[str, Any]:
+        return {name: record.get(name) for name in names}
+
+    return project
+
+
+def _fields(expr: Expr | None) -> list[str]:
+    if expr is None:
+        return []
+    if isinstance(expr, Compare | Membership):
+        return [expr.field]
+    return [name for item in expr.items for name in _fields(item)]
+
+
+@functools.lru_cache(maxsize=64)
+def _unbounded(schema: Schema) -> Schema:
+    return dataclasses.replace(schema, max_limit=_NO_MAX)
+
+
+def compile(query: Query | str | object, schema: Schema | None = None) -> Compiled:
+    """Validate a query and compile it for evaluation over records.
+
+    ``compile("send_at[$gte]=2019-01-01&$sort[send_at]=-1").predicate(record)`` tests one
+    record; ``evaluate``/``find`` run the whole page.
+
+    Args:
+        query: query text, a ``Query`` AST (typed or not), or a builder query.
+        schema: the fields; the contact-communication schema by default.
+
+    Returns:
+        The ``Compiled`` query: predicate, sort key, projection and streaming window.
+
+    Raises:
+        QuerySyntaxError: the text cannot be read.
+        QueryValidationError: every problem of a query that is not valid.
+    """
+    if isinstance(query, Compiled):
+        return query
+    schema = schema or CONTACT_COMMUNICATIONS
+    if isinstance(query, str):
+        return _compile_text(query, schema)
+    return _compile(query, schema)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_text(text: str, schema: Schema) -> Compiled:
+    return _compile(text, schema)
+
+
+def _compile(query: object, schema: Schema) -> Compiled:
+    typed = validate(query, schema)
+    written = typed.limit
+    if any(w.code == "limit-lowered" for w in typed.warnings):
+        written = validate(query, _unbounded(schema)).limit
+    assert written is None or isinstance(written, int)
+    made = _generate(typed, schema)
+    touched = dict.fromkeys(_fields(typed.where) + [s.field for s in typed.sort])
+    return Compiled(
+        query=typed,
+        schema=schema,
+        written_limit=written,
+        fields=tuple(touched),
+        predicate=made["predicate"],
+        sort_key=made.get("sort_key"),
+        project=_projection(typed.select) if typed.select is not None else None,
+        source=made["source"],
+        _window=made["window"],
+        _top=made.get("top"),
+    )

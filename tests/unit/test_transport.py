@@ -1,0 +1,240 @@
+"""Transport (SEMANTICS.md section 1): query text -> what qs decodes, or a positioned syntax error.
+
+The table is tests/corpus/transport.json; its ``decoded`` values were taken from the real qs 6.16
+with Express's options. The limits need texts too long for the table and are generated here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import pytest
+
+import querylang
+from querylang import Op, QueryError, QuerySyntaxError, QueryValidationError, Span
+from querylang.ast import Compare
+from querylang.syntax import read_params
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "transport.json"
+CASES = json.loads(CORPUS.read_text(encoding="utf-8"))["cases"]
+
+# Cases where querylang contradicts qs today, by case name. Strict: a fix turns them into XPASS,
+# and the entry must go.
+KNOWN_BROKEN: dict[str, str] = {}
+
+
+def _param(case: dict[str, object]) -> object:
+    name = str(case["name"])
+    marks = [pytest.mark.xfail(strict=True, reason=KNOWN_BROKEN[name])] if name in KNOWN_BROKEN else []
+    return pytest.param(case, id=name, marks=marks)
+
+
+ALL = [_param(case) for case in CASES]
+DECODED = [_param(case) for case in CASES if "decoded" in case]
+ERRORS = [_param(case) for case in CASES if "error" in case]
+# parse() does not look for __proto__ (field names are plain data); every other error is shared.
+PARSE_ERRORS = [_param(case) for case in CASES if "error" in case and case["error"]["code"] != "proto-key"]
+
+
+def _params(count: int, prefix: str = "a") -> list[str]:
+    return [f"{prefix}{i}=1" for i in range(count)]
+
+
+def _syntax_error(text: str) -> QuerySyntaxError:
+    with pytest.raises(QuerySyntaxError) as info:
+        querylang.decode(text)
+    return info.value
+
+
+# ---- the table
+
+
+def test_corpus_names_are_unique() -> None:
+    names = [case["name"] for case in CASES]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("case", DECODED)
+def test_decode_builds_what_qs_builds(case: dict[str, object]) -> None:
+    assert querylang.decode(str(case["query"])) == case["decoded"]
+
+
+@pytest.mark.parametrize("case", DECODED)
+def test_text_that_qs_reads_is_no_syntax_error_for_parse(case: dict[str, object]) -> None:
+    # Shape rules may still refuse it (a[b]=1 has an unknown operator), but never the transport.
+    with contextlib.suppress(QueryValidationError):
+        querylang.parse(str(case["query"]))
+
+
+@pytest.mark.parametrize("case", ERRORS)
+def test_decode_error_has_code_and_span(case: dict[str, object]) -> None:
+    query = str(case["query"])
+    expected = case["error"]
+    assert isinstance(expected, dict)
+    error = _syntax_error(query)
+    assert len(error.diagnostics) == 1
+    diagnostic = error.diagnostic
+    assert (diagnostic.code, diagnostic.span) == (expected["code"], Span(expected["start"], expected["end"]))
+    assert diagnostic.severity == "error"
+    assert error.text == query
+
+
+@pytest.mark.parametrize("case", PARSE_ERRORS)
+def test_parse_reports_transport_error_like_decode(case: dict[str, object]) -> None:
+    query = str(case["query"])
+    expected = case["error"]
+    assert isinstance(expected, dict)
+    with pytest.raises(QuerySyntaxError) as info:
+        querylang.parse(query)
+    diagnostic = info.value.diagnostic
+    assert (diagnostic.code, diagnostic.span) == (expected["code"], Span(expected["start"], expected["end"]))
+
+
+@pytest.mark.parametrize("case", ERRORS)
+def test_rendered_syntax_error_underlines_the_span(case: dict[str, object]) -> None:
+    query = str(case["query"])
+    expected = case["error"]
+    assert isinstance(expected, dict)
+    start, end = int(expected["start"]), int(expected["end"])
+    carets = "  " + query + "\n  " + " " * start + "^" * max(end - start, 1)
+    rendered = str(_syntax_error(query))
+    assert rendered.endswith("\n" + carets)
+    assert rendered.count("\n") == 2
+
+
+@pytest.mark.parametrize("case", ALL)
+def test_fast_and_parser_reading_agree(case: dict[str, object]) -> None:
+    # syntax.read_params reads valid text with a compiled expression and the rest with Lark's
+    # parser; both must give the same parameters, or the same error.
+    query = str(case["query"])
+    outcomes = []
+    for fast in (True, False):
+        try:
+            outcomes.append(read_params(query, fast=fast))
+        except QuerySyntaxError as error:
+            outcomes.append([(d.code, d.span) for d in error.diagnostics])
+    assert outcomes[0] == outcomes[1]
+
+
+def test_rendered_unclosed_bracket_error() -> None:
+    assert str(_syntax_error("x=1&a[b=1")) == "'[' is never closed (close it with ']')\n  x=1&a[b=1\n       ^"
+
+
+def test_syntax_error_is_a_query_error_and_a_value_error() -> None:
+    error = _syntax_error("a]")
+    assert isinstance(error, QueryError)
+    assert isinstance(error, ValueError)
+
+
+def test_nested_bracket_span_stops_at_the_key() -> None:
+    assert _syntax_error("a[[b]]=1").diagnostic.span == Span(1, 6)
+
+
+# ---- percent-decoding all or nothing, and the warning for a value kept raw
+
+
+def test_documented_pattern_and_escaped_pattern_decode_alike() -> None:
+    assert querylang.decode("a=%New%") == querylang.decode("a=%25New%25") == {"a": "%New%"}
+
+
+def test_value_kept_raw_gives_a_warning_at_the_value() -> None:
+    query = querylang.parse("campaign_name[$like]=%New%")
+    assert [(w.code, w.severity, w.span) for w in query.warnings] == [("raw-value", "warning", Span(21, 26))]
+
+
+def test_each_raw_value_gets_its_own_warning() -> None:
+    query = querylang.parse("a=%ZZ&b=ok&c[$in][]=%E9")
+    assert [(w.code, w.span) for w in query.warnings] == [("raw-value", Span(2, 5)), ("raw-value", Span(20, 23))]
+
+
+def test_decoded_value_gives_no_warning() -> None:
+    assert querylang.parse("campaign_name[$like]=%25New%25").warnings == ()
+
+
+def test_raw_value_is_used_as_written() -> None:
+    assert querylang.parse("campaign_name[$like]=%25New%ZZ").where == Compare("campaign_name", Op.LIKE, "%25New%ZZ")
+
+
+# ---- limits: 1000 parameters, counting empty ones
+
+
+def test_thousand_parameters_are_read() -> None:
+    assert len(querylang.decode("&".join(_params(1000)))) == 1000
+
+
+def test_thousand_and_first_parameter_is_too_many() -> None:
+    params = _params(1001)
+    text = "&".join(params)
+    error = _syntax_error(text)
+    assert error.diagnostic.code == "too-many-parameters"
+    assert error.diagnostic.span == Span(len(text) - len(params[-1]), len(text))
+
+
+def test_empty_parameters_count_toward_the_limit() -> None:
+    # qs splits on '&' with a limit of 1000 pieces: 999 empty pieces and a=1 make 1000.
+    assert querylang.decode("&" * 999 + "a=1") == {"a": "1"}
+
+
+def test_parameter_after_thousand_empty_ones_is_too_many() -> None:
+    error = _syntax_error("&" * 1000 + "a=1")
+    assert (error.diagnostic.code, error.diagnostic.span) == ("too-many-parameters", Span(1000, 1003))
+
+
+def test_double_ampersand_counts_as_an_empty_parameter() -> None:
+    # a=1, "", b0..b997 are 1000 pieces; b998 would be the 1001st.
+    assert len(querylang.decode("a=1&&" + "&".join(_params(998, "b")))) == 999
+    text = "a=1&&" + "&".join(_params(999, "b"))
+    error = _syntax_error(text)
+    assert (error.diagnostic.code, error.diagnostic.span) == ("too-many-parameters", Span(len(text) - 6, len(text)))
+
+
+def test_leading_question_mark_does_not_count_as_a_parameter() -> None:
+    assert querylang.decode("?" + "&" * 999 + "a=1") == {"a": "1"}
+
+
+def test_ampersand_after_question_mark_counts_as_a_parameter() -> None:
+    text = "?&" + "&".join(_params(1000))
+    assert _syntax_error(text).diagnostic.code == "too-many-parameters"
+
+
+def test_trailing_ampersands_after_thousand_parameters_are_ignored() -> None:
+    assert len(querylang.decode("&".join(_params(1000)) + "&&&")) == 1000
+
+
+def test_thousand_appended_values_make_one_list() -> None:
+    assert querylang.decode("&".join(["a[]=x"] * 1000)) == {"a": ["x"] * 1000}
+
+
+def test_parse_reports_too_many_parameters() -> None:
+    with pytest.raises(QuerySyntaxError) as info:
+        querylang.parse("&".join(_params(1001)))
+    assert info.value.diagnostic.code == "too-many-parameters"
+
+
+# ---- field names are plain data
+
+
+def test_parse_reads_proto_as_a_plain_field() -> None:
+    assert querylang.parse("__proto__=1").where == Compare("__proto__", Op.EQ, "1")
+
+
+def test_decode_refuses_proto_that_qs_would_drop() -> None:
+    error = _syntax_error("x=1&__proto__=1")
+    assert (error.diagnostic.code, error.diagnostic.span) == ("proto-key", Span(4, 13))
+
+
+def test_decode_returns_plain_python_data() -> None:
+    decoded = querylang.decode("a[b][]=1&c=2&d[0][e]=3")
+    assert decoded == {"a": {"b": ["1"]}, "c": "2", "d": [{"e": "3"}]}
+    assert type(decoded) is dict
+    assert type(decoded["a"]["b"]) is list  # type: ignore[index]
+
+
+def test_decode_lists_integer_keys_first_at_the_top_like_javascript() -> None:
+    assert list(querylang.decode("b=1&1=2&a=3&0=4")) == ["0", "1", "b", "a"]
+
+
+def test_decode_lists_integer_keys_first_in_nested_objects_like_javascript() -> None:
+    assert list(querylang.decode("a[b]=1&a[]=2")["a"]) == ["0", "b"]  # type: ignore[arg-type]
