@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .ast import FILTERS, AllOf, Compare, Expr, Membership, Op, Query, Sort, and_, or_
 from .errors import Diagnostic, QueryError, QueryValidationError, suggest
+from .percent import is_array_index
 from .qs import Arr, Leaf, Node, Obj, structure
 from .source import NOWHERE, Span
 from .syntax import read_params
@@ -115,7 +116,7 @@ class _Builder:
 
     def field_conditions(self, name: str, node: Node, name_span: Span) -> list[Expr]:
         """``name=value`` or ``name[$op]=value...``: the conditions on one field."""
-        if name.isdigit() and name.isascii():
+        if is_array_index(name):
             self.problem(
                 "bad-field-name",
                 f"'{name}' cannot be a field name: qs reads a plain number in brackets as an array index",

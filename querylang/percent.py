@@ -7,7 +7,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 from .errors import Diagnostic, QueryError
 
-__all__ = ["decode_component", "encode_key", "encode_value", "normalize_brackets"]
+__all__ = ["decode_component", "encode_key", "encode_value", "is_array_index", "normalize_brackets"]
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _BRACKET_ESCAPE = re.compile(r"%5[bBdD]")
@@ -16,6 +16,11 @@ _BRACKET_ESCAPE = re.compile(r"%5[bBdD]")
 # escape '=' and brackets too: qs splits a parameter at its first ']=' before anything else.
 _VALUE_SAFE = ":,@/!$'()*"
 _KEY_SAFE = ":,@/!$'()*"
+
+
+def is_array_index(text: str) -> bool:
+    """Whether qs reads ``text`` inside brackets as an array index (``"7"`` yes, ``"07"`` no)."""
+    return text.isdigit() and text.isascii() and (text == "0" or text[0] != "0")
 
 
 def normalize_brackets(raw: str) -> str:

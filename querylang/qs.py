@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, TypeAlias
 
 from .errors import Diagnostic, QueryError, QuerySyntaxError
-from .percent import encode_key, encode_value
+from .percent import encode_key, encode_value, is_array_index
 from .source import NOWHERE, Span
 from .syntax import MAX_DEPTH, MAX_PARAMETERS, Param, read_params
 
@@ -73,9 +73,7 @@ Node: TypeAlias = "Leaf | Obj | Arr"
 
 def _index(root: str) -> int | None:
     """The array index a bracketed segment names, as qs reads it (``"7"`` yes, ``"07"`` no)."""
-    if root.isdigit() and root.isascii() and (root == "0" or root[0] != "0"):
-        return int(root)
-    return None
+    return int(root) if is_array_index(root) else None
 
 
 def _too_long(span: Span) -> QuerySyntaxError:

@@ -69,17 +69,8 @@ def _format_datetime(value: datetime) -> str:
     return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _bracketed(name: str) -> str:
-    """A field name inside brackets; a plain number there would read back as an array index."""
-    if name.isdigit() and name.isascii() and (name == "0" or name[0] != "0"):
-        raise QueryError(
-            [Diagnostic("cannot-encode", f"field '{name}' inside $or or $and reads back as an array index")]
-        )
-    return encode_key(name)
-
-
 def _condition(prefix: str, cond: Compare | Membership) -> list[str]:
-    key = encode_key(cond.field) if not prefix else f"{prefix}[{_bracketed(cond.field)}]"
+    key = encode_key(cond.field) if not prefix else f"{prefix}[{encode_key(cond.field)}]"
     if isinstance(cond, Membership):
         # `[]` is one bracket level; under `$and[i][$or][j]` it would be the sixth, past qs's
         # depth. A repeated key makes the same list there (`a[$in]=x&a[$in]=y`).
@@ -160,7 +151,7 @@ def serialize(query: Query | object) -> str:
     query = as_query(query)
     parts = _where(query.where)
     for key in query.sort:
-        parts.append(f"$sort[{_bracketed(key.field)}]={encode_value(format_value(key.direction))}")
+        parts.append(f"$sort[{encode_key(key.field)}]={encode_value(format_value(key.direction))}")
     if query.limit is not None:
         parts.append(f"$limit={encode_value(format_value(query.limit))}")
     if query.skip is not None:
