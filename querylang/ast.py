@@ -164,59 +164,57 @@ def _collision(items: Iterable[Expr]) -> str | None:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class AllOf:
-    """Every item holds (AND). At least two items; never an ``AllOf`` inside."""
+class _Group:
+    """What AND and OR share: two or more items, compared as a multiset."""
 
     items: tuple[Expr, ...]
     span: Span = _position()
 
-    def __post_init__(self) -> None:
+    def _check_items(self, what: str) -> None:
         if not isinstance(self.items, tuple):
             object.__setattr__(self, "items", tuple(self.items))
         if len(self.items) < 2:
-            raise QueryError([Diagnostic("empty-group", "an AllOf needs at least two items; use and_()")])
+            name = type(self).__name__
+            raise QueryError(
+                [Diagnostic("empty-group", f"an {name} needs at least two {what}; use {name[1:3].lower()}_()")]
+            )
         for item in self.items:
-            if isinstance(item, AllOf):
-                raise QueryError([Diagnostic("bad-node", "an AllOf inside an AllOf; use and_() to flatten")])
-            if not isinstance(item, Compare | Membership | AnyOf):
+            if type(item) is type(self):
+                name = type(self).__name__
+                raise QueryError(
+                    [Diagnostic("bad-node", f"an {name} inside an {name}; use and_() or or_() to flatten")]
+                )
+            if not isinstance(item, Compare | Membership | AllOf | AnyOf):
                 raise QueryError([Diagnostic("bad-node", f"{type(item).__name__} is not a condition")])
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, AllOf) and _multiset_eq(self.items, other.items)
+        return type(other) is type(self) and _multiset_eq(self.items, other.items)
 
     def __hash__(self) -> int:
-        return hash(("AllOf", frozenset(Counter(self.items).items())))
+        return hash((type(self).__name__, frozenset(Counter(self.items).items())))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class AnyOf:
-    """At least one alternative holds (OR): ``$or``. Alternatives hold no group but ``AllOf``."""
-
-    items: tuple[Expr, ...]
-    span: Span = _position()
+class AllOf(_Group):
+    """Every item holds (AND). At least two items; never an ``AllOf`` inside."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.items, tuple):
-            object.__setattr__(self, "items", tuple(self.items))
-        if len(self.items) < 2:
-            raise QueryError([Diagnostic("empty-group", "an AnyOf needs at least two alternatives; use or_()")])
+        self._check_items("items")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AnyOf(_Group):
+    """At least one alternative holds (OR): ``$or``. Alternatives hold no group but ``AllOf``."""
+
+    def __post_init__(self) -> None:
+        self._check_items("alternatives")
         for item in self.items:
-            if isinstance(item, AnyOf):
-                raise QueryError([Diagnostic("bad-node", "an AnyOf inside an AnyOf; use or_() to flatten")])
             if isinstance(item, AllOf):
                 if any(isinstance(sub, AnyOf) for sub in item.items):
                     raise QueryError([Diagnostic("nested-group", "an $or alternative cannot hold another $or")])
                 why = _collision(item.items)
                 if why:
                     raise QueryError([Diagnostic("nested-group", f"an $or alternative cannot hold $and, and {why}")])
-            elif not isinstance(item, Compare | Membership):
-                raise QueryError([Diagnostic("bad-node", f"{type(item).__name__} is not a condition")])
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, AnyOf) and _multiset_eq(self.items, other.items)
-
-    def __hash__(self) -> int:
-        return hash(("AnyOf", frozenset(Counter(self.items).items())))
 
 
 Expr: TypeAlias = "Compare | Membership | AllOf | AnyOf"
