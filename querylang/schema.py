@@ -1,24 +1,33 @@
-"""Field schemas: field types, the built-in contact-communication schema, and value coercers.
+"""Field schemas: fields and their types, the built-in contact-communication schema, schema files.
 
 A ``Schema`` says which fields a query may name, which operators each field takes, and how a
 value written in a query (always text) or held in a record (JSON types, or text from a CSV
 export) becomes a Python value: ``int``, ``float``, ``bool``, ``str``, an aware ``datetime`` in
-UTC, or ``None``. The rules are SEMANTICS.md section 3. python-dateutil is used here only.
+UTC, or ``None`` (SEMANTICS.md section 3; the readers of text are in ``values.py``).
 """
 
 from __future__ import annotations
 
 import enum
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from .ast import Op
 from .errors import Diagnostic, QueryError, suggest
+from .values import (
+    INT32_MAX,
+    INT32_MIN,
+    ValueProblem,
+    parse_datetime,
+    parse_integer,
+    parse_number,
+    placeholder_hint,
+    record_datetime,
+)
 
 __all__ = [
     "CONTACT_COMMUNICATIONS",
@@ -30,11 +39,8 @@ __all__ = [
     "SchemaError",
     "ValueProblem",
     "parse_datetime",
+    "record_datetime",
 ]
-
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-PLACEHOLDERS = frozenset({"undefined", "null", "None", "NaN"})
-"""Values that look like a variable that was never set, in the code that built the query."""
 
 
 class FieldType(enum.Enum):
@@ -50,16 +56,6 @@ class FieldType(enum.Enum):
 
 _COMPARISONS = frozenset({Op.EQ, Op.NE, Op.IN, Op.NIN, Op.LT, Op.LTE, Op.GT, Op.GTE})
 _PATTERNS = frozenset({Op.LIKE, Op.NOTLIKE, Op.ILIKE})
-
-
-class ValueProblem(Exception):
-    """A value that does not fit its field: the code, message and hint of a diagnostic."""
-
-    def __init__(self, code: str, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.hint = hint
 
 
 class SchemaError(QueryError):
@@ -111,14 +107,14 @@ class Field:
         if text == "":
             raise ValueProblem("empty-value", f"'{self.name}' cannot be empty", f"give a {_describe(self)}")
         if kind is FieldType.INTEGER:
-            return _integer(text, self.name)
+            return parse_integer(text, self.name)
         if kind is FieldType.BOOLEAN:
             if text == "true":
                 return True
             if text == "false":
                 return False
             raise ValueProblem(
-                "not-a-boolean", f"'{text}' is not a boolean", _placeholder_hint(text, "use true or false")
+                "not-a-boolean", f"'{text}' is not a boolean", placeholder_hint(text, "use true or false")
             )
         if kind is FieldType.ENUM:
             if text in self.values:
@@ -127,7 +123,7 @@ class Field:
             raise ValueProblem("not-in-enum", f"'{text}' is not a value of '{self.name}'", hint)
         if kind is FieldType.DATETIME:
             return parse_datetime(text)
-        return _number(text)
+        return parse_number(text)
 
     def from_python(self, value: object) -> object:
         """Check a Python value already typed for this field (a typed query validated again).
@@ -170,12 +166,12 @@ class Field:
             if type(value) is int:
                 return value
             if isinstance(value, str):
-                return _integer(value.strip(), self.name)
+                return parse_integer(value.strip(), self.name)
         elif kind is FieldType.NUMBER:
             if type(value) in (int, float):
                 return value
             if isinstance(value, str):
-                return _number(value.strip())
+                return parse_number(value.strip())
         elif kind is FieldType.BOOLEAN:
             if type(value) is bool:
                 return value
@@ -216,133 +212,6 @@ def _describe(f: Field) -> str:
         FieldType.DATETIME: "date-time such as 2019-01-01T11:00:00Z or a date such as 2019-01-01",
     }[f.type]
     return base + (", or empty for null" if f.nullable else "")
-
-
-def _placeholder_hint(text: str, fix: str) -> str:
-    if text in PLACEHOLDERS:
-        return f"'{text}' looks like an unset variable in the code that built the query; {fix}"
-    return fix
-
-
-_INTEGER = re.compile(r"-?[0-9]+")
-_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-
-
-def _integer(text: str, name: str = "") -> int:
-    if _INTEGER.fullmatch(text) is None:
-        if text.strip() != text and _INTEGER.fullmatch(text.strip()):
-            hint = "remove the spaces; an unencoded '+' arrives as a space (write %2B, or no sign)"
-        else:
-            hint = _placeholder_hint(text, "use decimal digits, such as 42")
-        raise ValueProblem("not-an-integer", f"'{text}' is not a whole number", hint)
-    value = int(text)
-    if not INT32_MIN <= value <= INT32_MAX:
-        raise ValueProblem(
-            "out-of-range",
-            f"{text} is outside the 32-bit range of '{name}'" if name else f"{text} is out of range",
-            f"use a number from {INT32_MIN} to {INT32_MAX}",
-        )
-    return value
-
-
-def _number(text: str) -> int | float:
-    if _NUMBER.fullmatch(text) is None:
-        raise ValueProblem("not-a-number", f"'{text}' is not a number", _placeholder_hint(text, "use a decimal number"))
-    return int(text) if _INTEGER.fullmatch(text) else float(text)
-
-
-# SEMANTICS.md section 3: RFC 3339 (as ajv's date-time format reads it), or a date alone.
-_DATE_TIME = re.compile(
-    r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
-    r"(?:(?P<sep>[Tt ])(?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?"
-    r"(?:(?P<z>[Zz])|(?P<sign>[+-])(?P<oh>\d{2})(?::?(?P<om>\d{2}))?|(?P<space> )(?P<sh>\d{2})(?::?(?P<sm>\d{2}))?)?)?"
-)
-_DATE_HINT = "write 2019-01-01T11:00:00Z, 2019-01-01T11:00:00-07:00 or 2019-01-01"
-
-
-def parse_datetime(text: str) -> datetime:
-    """Read a query's date-time (SEMANTICS.md section 3) as an aware ``datetime`` in UTC.
-
-    RFC 3339 with ``Z`` or an offset (``+05:30``, ``+0530``, ``-07``), ``T``, ``t`` or a space
-    between date and time, a fraction rounded to the microsecond and a leap second read as the
-    next second (as PostgreSQL does); or a date alone, meaning midnight UTC.
-
-    Raises:
-        ValueProblem: with code ``not-a-date`` (and a hint: ``%2B`` for an offset whose ``+``
-            arrived as a space).
-    """
-    m = _DATE_TIME.fullmatch(text)
-    if m is None:
-        raise ValueProblem("not-a-date", f"'{text}' is not a date-time", _placeholder_hint(text, _DATE_HINT))
-    year, month, day = int(m["y"]), int(m["mo"]), int(m["d"])
-    if not 1 <= year <= 9999:
-        raise ValueProblem("not-a-date", f"'{text}' is outside the years 1 to 9999", _DATE_HINT)
-    try:
-        date(year, month, day)
-    except ValueError:
-        raise ValueProblem("not-a-date", f"'{text}' names no such day", _DATE_HINT) from None
-    if m["sep"] is None:
-        return datetime(year, month, day, tzinfo=UTC)
-    if m["s"] is None:
-        raise ValueProblem("not-a-date", f"'{text}' has no seconds", "write the time as HH:MM:SS")
-    if m["space"] is not None:
-        raise ValueProblem(
-            "not-a-date",
-            f"'{text}' has a space where its offset's sign should be",
-            "an unencoded '+' arrives as a space: write %2B for '+'",
-        )
-    if m["z"] is None and m["sign"] is None:
-        raise ValueProblem("not-a-date", f"'{text}' has no time zone", "add Z for UTC, or an offset such as -07:00")
-    hour, minute, second = int(m["h"]), int(m["mi"]), int(m["s"])
-    sign = -1 if m["sign"] == "-" else 1
-    off_h, off_m = int(m["oh"] or 0), int(m["om"] or 0)
-    if off_h > 23 or off_m > 59:
-        raise ValueProblem("not-a-date", f"'{text}' has an offset out of range", _DATE_HINT)
-    if hour > 23 or minute > 59 or second > 60:
-        raise ValueProblem("not-a-date", f"'{text}' has a time out of range", _DATE_HINT)
-    if second == 60:
-        # ajv accepts a leap second only at 23:59 UTC; PostgreSQL reads it as the next second.
-        utc_minute = minute - off_m * sign
-        utc_hour = hour - off_h * sign - (1 if utc_minute < 0 else 0)
-        if utc_hour not in (23, -1) or utc_minute not in (59, -1):
-            raise ValueProblem("not-a-date", f"'{text}' has a leap second away from 23:59 UTC", _DATE_HINT)
-    micro = 0
-    if m["f"]:
-        # PostgreSQL: rint(strtod("0.fff") * 1e6), which rounds half to even, as round() does.
-        micro = round(float("0." + m["f"]) * 1_000_000)
-    offset = timedelta(hours=off_h, minutes=off_m) * sign
-    try:
-        base = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
-        return base + timedelta(seconds=1 if second == 60 else 0, microseconds=micro) - offset
-    except OverflowError:
-        raise ValueProblem("not-a-date", f"'{text}' is outside the years 1 to 9999 in UTC", _DATE_HINT) from None
-
-
-_LONG_FRACTION = re.compile(r"\.\d{7}")
-
-
-def record_datetime(text: str) -> datetime:
-    """Read a record's date-time string (ISO 8601 with an offset) as an aware ``datetime`` in UTC.
-
-    Raises:
-        ValueProblem: the text is not a date-time with an offset.
-    """
-    if _LONG_FRACTION.search(text) is None:
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            from dateutil.parser import isoparse  # PERF: only for what fromisoformat cannot read
-
-            try:
-                value = isoparse(text)
-            except (ValueError, OverflowError):
-                raise ValueProblem("not-a-date", f"'{text}' is not an ISO 8601 date-time") from None
-        if value.utcoffset() is None:
-            if len(text) == 10:  # a date alone: midnight UTC, as in queries
-                return value.replace(tzinfo=UTC)
-            raise ValueProblem("naive-datetime", f"'{text}' has no time zone", "add Z or an offset")
-        return value.astimezone(UTC)
-    return parse_datetime(text.replace(" ", "T", 1) if text[10:11] == " " else text)
 
 
 @dataclass(frozen=True, slots=True)

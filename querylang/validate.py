@@ -20,9 +20,10 @@ from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Sort, Value
 from .build import build_partial
 from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError, suggest
 from .qs import structure
-from .schema import CONTACT_COMMUNICATIONS, PLACEHOLDERS, Field, FieldType, Schema, ValueProblem
+from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema, ValueProblem
 from .source import NOWHERE, Span
 from .syntax import read_params
+from .values import PLACEHOLDERS
 
 __all__ = ["check", "validate"]
 
