@@ -7,6 +7,8 @@ collected and raised at once, each pointing at the parameter that caused it.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .ast import FILTERS, AllOf, Compare, Expr, Membership, Op, Query, Sort, and_, or_
 from .errors import Diagnostic, QueryError, QueryValidationError, suggest
 from .percent import is_array_index
@@ -14,7 +16,7 @@ from .qs import Arr, Leaf, Node, Obj, structure
 from .source import NOWHERE, Span
 from .syntax import read_params
 
-__all__ = ["build", "build_partial", "parse"]
+__all__ = ["Partial", "build", "build_partial", "parse"]
 
 _OPERATORS = [op.spelling for op in Op if op is not Op.EQ]
 
@@ -40,6 +42,7 @@ class _Builder:
     def __init__(self) -> None:
         self.problems: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
+        self.fields: list[tuple[str, Span]] = []  # every field named, even where the rest was wrong
 
     def problem(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.problems.append(Diagnostic(code, message, span, hint))
@@ -116,6 +119,7 @@ class _Builder:
 
     def field_conditions(self, name: str, node: Node, name_span: Span) -> list[Expr]:
         """``name=value`` or ``name[$op]=value...``: the conditions on one field."""
+        self.fields.append((name, name_span))
         if is_array_index(name):
             self.problem(
                 "bad-field-name",
@@ -355,12 +359,20 @@ class _Builder:
             spans["$load"] = tuple(name_spans)
 
 
-def build_partial(root: Obj) -> tuple[Query, list[Diagnostic]]:
+class Partial(NamedTuple):
+    """What ``build_partial`` makes of a structure, whatever its problems."""
+
+    query: Query  # without the parts that broke a rule
+    problems: list[Diagnostic]
+    fields: list[tuple[str, Span]]  # every field named, with where
+
+
+def build_partial(root: Obj) -> Partial:
     """The query a qs structure describes, without the parts that broke a rule, and the problems."""
     builder = _Builder()
     query = builder.query(root)
     builder.problems.sort(key=lambda d: (d.span.start, d.span.end))
-    return query, builder.problems
+    return Partial(query, builder.problems, builder.fields)
 
 
 def build(root: Obj, text: str = "") -> Query:
@@ -369,7 +381,7 @@ def build(root: Obj, text: str = "") -> Query:
     Raises:
         QueryValidationError: with every problem of SEMANTICS.md section 2.
     """
-    query, problems = build_partial(root)
+    query, problems, _ = build_partial(root)
     if problems:
         raise QueryValidationError(problems, text)
     return query

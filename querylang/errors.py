@@ -103,7 +103,10 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
 
 
 class QueryError(ValueError):
-    """Base of every error querylang raises; a ``ValueError``.
+    """Base of every error about a query's text (reading, validating, building, encoding); a ``ValueError``.
+
+    The service's errors (``querylang.service.ServiceError``) are not queries' errors and stand
+    apart; a ``BadRequest`` carries the ``QueryError`` that caused it.
 
     Attributes:
         diagnostics: the problems, in the order of the text.

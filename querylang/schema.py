@@ -101,6 +101,10 @@ class Field:
         """
         if text == "" and self.nullable:
             return None
+        if "\x00" in text:
+            raise ValueProblem(
+                "nul-character", f"'{self.name}' is given a NUL character, which PostgreSQL refuses", "remove %00"
+            )
         kind = self.type
         if kind is FieldType.TEXT:
             return text
@@ -206,7 +210,7 @@ def _describe(f: Field) -> str:
     base = {
         FieldType.INTEGER: "whole number",
         FieldType.NUMBER: "number",
-        FieldType.BOOLEAN: "boolean (true or false)",
+        FieldType.BOOLEAN: "boolean: true or false",
         FieldType.TEXT: "text",
         FieldType.ENUM: "value of " + ", ".join(f"'{v}'" for v in f.values),
         FieldType.DATETIME: "date-time such as 2019-01-01T11:00:00Z or a date such as 2019-01-01",

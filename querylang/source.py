@@ -41,11 +41,12 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
     return line, column
 
 
-def caret_lines(text: str, span: Span, indent: str = "  ") -> str:
+def caret_lines(text: str, span: Span, indent: str = "  ", width: int = 100) -> str:
     """The line of ``text`` that holds ``span`` and a line of carets under the span.
 
     A zero-width span (the end of the text, an empty value) gets one caret. A span that runs
-    past the end of its line is cut at the line's end.
+    past the end of its line is cut at the line's end. A line longer than ``width`` is shown as
+    a window around the span, with ``…`` where it was cut.
     """
     if not span.known:
         return ""
@@ -55,7 +56,18 @@ def caret_lines(text: str, span: Span, indent: str = "  ") -> str:
     if line_end < 0:
         line_end = len(text)
     end = min(max(span.end, start), line_end)
-    width = max(end - start, 1)
-    line = text[line_start:line_end]
-    pad = "".join("\t" if ch == "\t" else " " for ch in text[line_start:start])
-    return f"{indent}{line}\n{indent}{pad}{'^' * width}"
+    if line_end - line_start > width:
+        # Keep some context before the span, and as much of the span as fits.
+        view_start = max(line_start, min(start - width // 3, line_end - width))
+        view_end = min(line_end, view_start + width)
+        end = min(end, view_end)
+        head = "…" if view_start > line_start else ""
+        tail = "…" if view_end < line_end else ""
+        line = head + text[view_start:view_end] + tail
+        pad_source = head + text[view_start:start]
+    else:
+        line = text[line_start:line_end]
+        pad_source = text[line_start:start]
+    carets = "^" * max(end - start, 1)
+    pad = "".join("\t" if ch == "\t" else " " for ch in pad_source)
+    return f"{indent}{line}\n{indent}{pad}{carets}"

@@ -218,7 +218,9 @@ def _parser() -> tuple[lark.Lark, _Patterns]:
         return parser.get_terminal(name).pattern.to_regexp()
 
     first, rest, amps = terminal("PARAM_FIRST"), terminal("PARAM"), terminal("AMPS")
-    query = re.compile(rf"\??(?:(?:{first})(?:{rest})*)?(?:{amps})?", re.DOTALL)
+    # `\??+` is possessive: a leading `?` is always the query's, never the first key's, as the
+    # parser's QMARK terminal takes it before a key can.
+    query = re.compile(rf"\??+(?:(?:{first})(?:{rest})*)?(?:{amps})?", re.DOTALL)
     # The key alone: a parameter's pattern without its leading `&`s and its value.
     key = rest.removeprefix("&+").removesuffix("(?:=[^&]*)?")
     segment_body = r"[^&\[\]%]*(?:%(?!5[bBdD])[^&\[\]%]*)*"

@@ -21,13 +21,14 @@ from .build import build_partial
 from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError, suggest
 from .qs import structure
 from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema, ValueProblem
+from .serialize import format_value
 from .source import NOWHERE, Span
 from .syntax import read_params
 from .values import PLACEHOLDERS
 
 __all__ = ["check", "validate"]
 
-_SKIP_MAX = 2**63 - 1  # PostgreSQL's OFFSET is a bigint
+_SKIP_MAX = 2**53 - 1  # JavaScript's largest exact integer; the server reads $skip as a Number
 
 
 class _Validator:
@@ -52,7 +53,7 @@ class _Validator:
         try:
             typed = f.from_query(value) if isinstance(value, str) else f.from_python(value)
         except ValueProblem as problem:
-            message = problem.message if f"'{f.name}'" in problem.message else f"{problem.message} for '{f.name}'"
+            message = problem.message if f"'{f.name}'" in problem.message else f"'{f.name}': {problem.message}"
             self.error(problem.code, message, span, problem.hint)
             return False, None
         if f.type is FieldType.TEXT and value in PLACEHOLDERS:
@@ -60,7 +61,7 @@ class _Validator:
                 "placeholder-value",
                 f"'{value}' on '{f.name}' looks like an unset variable in the code that built the query",
                 span,
-                "check the code that built the query",
+                "if it is meant literally, this warning can be ignored",
             )
         return True, typed
 
@@ -74,7 +75,7 @@ class _Validator:
             text_fields = [x.name for x in self.schema.fields if x.type is FieldType.TEXT]
             self.error(
                 "operator-not-allowed",
-                f"'{cond.op.spelling}' does not apply to '{f.name}', a {f.type.value} field",
+                f"'{cond.op.spelling}' does not apply to '{f.name}', {_article(f.type.value)} {f.type.value} field",
                 cond.field_span.cover(cond.span) if cond.span.known else cond.field_span,
                 f"{cond.op.spelling} applies to the text fields: " + ", ".join(text_fields),
             )
@@ -89,6 +90,16 @@ class _Validator:
                 typed.append(t)
             return replace(cond, values=tuple(typed)) if good else None  # type: ignore[arg-type]
         ok, t = self.value(f, cond.value, cond.value_span)
+        if ok and cond.op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE) and isinstance(t, str):
+            trailing = len(t) - len(t.rstrip("\\"))
+            if trailing % 2:
+                self.error(
+                    "bad-pattern",
+                    f"pattern '{t}' ends with a lone backslash, which escapes nothing",
+                    cond.value_span,
+                    "PostgreSQL refuses it; write \\\\ (%5C%5C) for a literal backslash",
+                )
+                return None
         return replace(cond, value=t) if ok else None  # type: ignore[arg-type]
 
     def expr(self, expr: Expr) -> Expr | None:
@@ -179,6 +190,7 @@ class _Validator:
         return replace(query, where=where, limit=limit, skip=skip, sort=sort)
 
     def count(self, name: str, value: str | int | None, span: Span) -> int | None:
+        """``$limit`` or ``$skip``: a non-negative whole number (``-0`` is 0)."""
         if value is None:
             return None
         if isinstance(value, int) and not isinstance(value, bool):
@@ -189,8 +201,6 @@ class _Validator:
             and (value.isdigit() or (value[:1] == "-" and value[1:].isdigit()))
         ):
             number = int(value)
-            if number == 0:
-                number = 0  # "-0" is 0
         else:
             right = f"a whole number from 0 to {self.schema.max_limit}" if name == "$limit" else "a whole number from 0"
             self.error(
@@ -200,8 +210,12 @@ class _Validator:
                 f"use {right}" + ("; an unencoded '+' arrives as a space" if str(value).strip() != str(value) else ""),
             )
             return None
-        if number < 0 or number > _SKIP_MAX:
-            self.error("out-of-range", f"{name} {value} is out of range", span, "use a whole number from 0")
+        if number < 0:
+            self.error("out-of-range", f"{name} {value} is negative", span, "use a whole number from 0")
+            return None
+        if name == "$skip" and number > _SKIP_MAX:
+            # Past 2**53 JavaScript rounds the number the server would use (SEMANTICS: no JS accidents).
+            self.error("out-of-range", f"$skip {value} is too large", span, f"use a whole number up to {_SKIP_MAX}")
             return None
         return number
 
@@ -255,20 +269,27 @@ def _key(value: object) -> object:
 
 
 def _show(value: object) -> str:
-    return value.isoformat() if isinstance(value, datetime) else repr(value)
+    return format_value(value) if isinstance(value, datetime) else repr(value)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _collect(query: Query | str | object, schema: Schema | None) -> tuple[Query | None, list[Diagnostic], str]:
     """Read and validate; every diagnostic found, and the typed query when there is no error."""
     schema = schema or CONTACT_COMMUNICATIONS
     text = query if isinstance(query, str) else ""
+    named: list[tuple[str, Span]] = []
     if isinstance(query, str):
-        parsed, problems = build_partial(structure(read_params(query)))
+        parsed, problems, named = build_partial(structure(read_params(query)))
     else:
         parsed, problems = as_query(query), []
     validator = _Validator(schema)
     typed = validator.query(parsed)
-    found = list(parsed.warnings) + problems + validator.diagnostics
+    for name, span in named:  # fields whose conditions broke a shape rule are still checked
+        validator.field(name, span)
+    found = list(dict.fromkeys([*parsed.warnings, *problems, *validator.diagnostics]))
     found.sort(key=lambda d: (d.span.start, d.span.end))
     errors = [d for d in found if d.severity == "error"]
     if errors:

@@ -85,9 +85,10 @@ def parse_number(text: str) -> int | float:
 
 # SEMANTICS.md section 3: RFC 3339 (as ajv's date-time format reads it), or a date alone.
 _DATE_TIME = re.compile(
-    r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
-    r"(?:(?P<sep>[Tt ])(?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?"
-    r"(?:(?P<z>[Zz])|(?P<sign>[+-])(?P<oh>\d{2})(?::?(?P<om>\d{2}))?|(?P<space> )(?P<sh>\d{2})(?::?(?P<sm>\d{2}))?)?)?"
+    r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})"
+    r"(?:(?P<sep>[Tt \t\n\r\f\v])(?P<h>[0-9]{2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]+))?)?"
+    r"(?:(?P<z>[Zz])|(?P<sign>[+-])(?P<oh>[0-9]{2})(?::?(?P<om>[0-9]{2}))?"
+    r"|(?P<space> )(?P<sh>[0-9]{2})(?::?(?P<sm>[0-9]{2}))?)?)?"
 )
 _DATE_HINT = "write 2019-01-01T11:00:00Z, 2019-01-01T11:00:00-07:00 or 2019-01-01"
 
@@ -128,8 +129,9 @@ def parse_datetime(text: str) -> datetime:
     hour, minute, second = int(m["h"]), int(m["mi"]), int(m["s"])
     sign = -1 if m["sign"] == "-" else 1
     off_h, off_m = int(m["oh"] or 0), int(m["om"] or 0)
-    if off_h > 23 or off_m > 59:
-        raise ValueProblem("not-a-date", f"'{text}' has an offset out of range", _DATE_HINT)
+    if off_h > 15 or off_m > 59:
+        # ajv takes hours up to 23; PostgreSQL refuses a displacement beyond 15:59.
+        raise ValueProblem("not-a-date", f"'{text}' has an offset out of range (beyond ±15:59)", _DATE_HINT)
     if hour > 23 or minute > 59 or second > 60:
         raise ValueProblem("not-a-date", f"'{text}' has a time out of range", _DATE_HINT)
     if second == 60:
@@ -142,6 +144,9 @@ def parse_datetime(text: str) -> datetime:
     if m["f"]:
         # PostgreSQL: rint(strtod("0.fff") * 1e6), which rounds half to even, as round() does.
         micro = round(float("0." + m["f"]) * 1_000_000)
+    if second == 60 and micro and hour == 23 and minute == 59:
+        # PostgreSQL refuses a time of day past 24:00:00 as written (before the offset).
+        raise ValueProblem("not-a-date", f"'{text}' is past the end of its day", _DATE_HINT)
     offset = timedelta(hours=off_h, minutes=off_m) * sign
     try:
         base = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
