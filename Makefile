@@ -25,12 +25,17 @@ unit: $(STAMP)
 
 test: lint types unit
 
+# The main job on the bundled export: completed text messages since 2020, newest first, with
+# who completed them (from examples/users.json), as a table.
+DEMO_QUERY := is_active=false&type[$$in][]=Text%20Contact&send_at[$$gte]=2020-01-01&$$sort[send_at]=-1&$$limit=5&$$select[]=id&$$select[]=send_at&$$select[]=campaign_name&$$select[]=completed_at&$$load=completing_user
+
 demo: $(STAMP)
-	$(BIN)/querylang format 'type[$$in]=Text%20Contact&send_at[$$gte]=2019-01-01T11:00:00Z&campaign_name[$$like]=%New%&$$sort[send_at]=-1&$$limit=10'
-	$(BIN)/querylang parse 'type[$$in]=Text%20Contact&send_at[$$gte]=2019-01-01T11:00:00Z&campaign_name[$$like]=%New%&$$sort[send_at]=-1&$$limit=10'
+	$(BIN)/querylang check '$(DEMO_QUERY)'
+	$(BIN)/querylang find '$(DEMO_QUERY)' examples/campaign-communications.jsonl --users examples/users.json --format table
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_parse.py
+	$(BIN)/python benchmarks/bench_find.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -10,7 +10,9 @@ from . import ast
 from .ast import Op
 from .build import parse
 from .builder import F, Fields, Query
+from .compile import compile
 from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError
+from .evaluate import Page, find
 from .qs import decode, encode
 from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, Relation, Schema
 from .serialize import serialize
@@ -27,6 +29,7 @@ __all__ = [
     "FieldType",
     "Fields",
     "Op",
+    "Page",
     "Query",
     "QueryError",
     "QuerySyntaxError",
@@ -36,8 +39,10 @@ __all__ = [
     "Span",
     "ast",
     "check",
+    "compile",
     "decode",
     "encode",
+    "find",
     "from_url",
     "parse",
     "serialize",

@@ -15,7 +15,7 @@ from . import __version__
 from .build import parse
 from .errors import QueryError, render
 from .qs import decode, encode
-from .schema import CONTACT_COMMUNICATIONS, Schema
+from .schema import CONTACT_COMMUNICATIONS, Schema, SchemaError
 from .serialize import serialize
 from .show import outline, to_data
 from .url import from_url, to_url
@@ -96,6 +96,51 @@ def _cmd_url(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_find(args: argparse.Namespace) -> int:
+    # Imported here: orjson and the record readers only for this command.
+    from .evaluate import find
+    from .records import InputError, RecordReader, write_result
+    from .schema import RecordError
+
+    skipped = 0
+
+    def bad(where: str, message: str) -> None:
+        nonlocal skipped
+        if args.on_error == "stop":
+            raise InputError(f"{where}: {message}")
+        skipped += 1
+        if skipped <= 20:
+            print(f"querylang find: {where}: {message} (skipped)", file=sys.stderr)
+
+    progress = sys.stderr.isatty() and not args.no_progress
+    reader = RecordReader(args.files, input_format=args.input_format, on_bad=bad, progress=progress)
+    schema = _schema(args)
+    try:
+        users = list(RecordReader([args.users])) if args.users else None
+        result = find(
+            reader,
+            args.query,
+            schema=schema,
+            paginate=not args.all,
+            users=users,
+            on_error=lambda _, error: bad(reader.where, error.diagnostic.headline),
+        )
+    except QueryError as error:
+        if not isinstance(error, RecordError):
+            raise  # a bad query: exit 1 with the diagnostics
+        print(f"querylang find: {error.diagnostic.headline}", file=sys.stderr)
+        return 2
+    except (InputError, ValueError) as error:
+        print(f"querylang find: {error}", file=sys.stderr)
+        return 2
+    if skipped:
+        print(f"querylang find: skipped {skipped} bad record(s); total counts the others", file=sys.stderr)
+    # CSV values are text: the output shows them with the schema's types.
+    write_result(result, args.format, sys.stdout.buffer, schema=schema if reader.csv else None)
+    sys.stdout.buffer.flush()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``querylang`` command."""
     parser = argparse.ArgumentParser(
@@ -133,6 +178,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("query")
     sub = command("encode", "write a JSON object as a query string", _cmd_encode)
     sub.add_argument("json", help="a JSON object, or - to read it from stdin")
+    sub = command("find", "answer a query over exported records (JSON, JSON Lines or CSV)", _cmd_find)
+    sub.add_argument("query", help="the query string, e.g. 'is_active=true&$sort[send_at]=-1'")
+    sub.add_argument("files", nargs="*", metavar="FILE", help="record files (.json, .jsonl, .csv, .gz); - for stdin")
+    sub.add_argument("--input-format", choices=("json", "jsonl", "csv"), help="the files' format (default: by name)")
+    sub.add_argument(
+        "--format",
+        choices=("json", "jsonl", "csv", "table"),
+        default="json",
+        help="json: the page {total, limit, skip, data} (default); jsonl, csv: the rows; table: aligned columns",
+    )
+    sub.add_argument("--all", action="store_true", help="every match: no page, no default or maximum $limit")
+    sub.add_argument("--users", metavar="FILE", help="users for $load (a JSON array of {id, first_name, ...})")
+    sub.add_argument(
+        "--on-error",
+        choices=("stop", "skip"),
+        default="stop",
+        help="a record that cannot be read or whose value does not fit its field: stop (default) ends the run "
+        "with exit 2; skip reports it on stderr and leaves it out of the results and the total",
+    )
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar (shown on a terminal for large files)")
+    sub.add_argument("--schema", metavar="FILE", help="a schema JSON file (default: contact communications)")
     return parser
 
 
@@ -142,6 +208,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
+    except SchemaError as error:
+        if args.debug:
+            raise
+        print(f"querylang: error[{error.diagnostic.code}]: {error.diagnostic.headline}", file=sys.stderr)
+        return 2  # an unreadable schema file is unreadable input, not a bad query
     except QueryError as error:
         if args.debug:
             raise

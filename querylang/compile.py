@@ -41,7 +41,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import itemgetter
+from operator import itemgetter, length_hint
 from typing import Any, TypeAlias
 
 from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query
@@ -218,10 +218,19 @@ class _Flip:
         return f"_Flip({self.key!r})"
 
 
-def _not_a_record(record: object, error: TypeError) -> RecordError:
-    if isinstance(record, Mapping):
-        raise error
-    return RecordError([Diagnostic("not-a-record", f"{type(record).__name__} is not a record (a JSON object)")])
+def _not_a_record(record: object, error: TypeError, predicate: Callable[[Record], bool]) -> RecordError:
+    """The error of a record that a scan's quick tests choked on (``TypeError``).
+
+    Either it is not a mapping, or a value is of a type no quick test expected (a list where
+    text belongs); the standalone predicate, which coerces before it tests, names the field.
+    """
+    if not isinstance(record, Mapping):
+        return RecordError([Diagnostic("not-a-record", f"{type(record).__name__} is not a record (a JSON object)")])
+    try:
+        predicate(record)
+    except RecordError as named:
+        return named
+    raise error
 
 
 def _raise_at(index: int, error: RecordError) -> None:
@@ -240,8 +249,6 @@ _TYPE_COST = {
     FieldType.DATETIME: 8,
 }
 _OP_COST = {Op.LIKE: 10, Op.NOTLIKE: 10, Op.ILIKE: 12, Op.IN: 1, Op.NIN: 1}
-_RANGE = {Op.LT: "<", Op.LTE: "<=", Op.GT: ">", Op.GTE: ">="}
-_NEGATED = {Op.LT: ">=", Op.LTE: ">", Op.GT: "<=", Op.GTE: "<"}
 
 
 def _rejects_null(cond: Compare | Membership) -> bool:
@@ -261,7 +268,7 @@ class _Gen:
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        self.ns: dict[str, object] = {"RecordError": RecordError, "NOT_RECORD": _not_a_record}
+        self.ns: dict[str, object] = {"RecordError": RecordError, "LENGTH_HINT": length_hint}
         self.memo: dict[tuple[str, object], str] = {}
         self.defs: list[str] = []
         self.alts = 0
@@ -281,6 +288,9 @@ class _Gen:
         assert f is not None, name  # validated
         return f
 
+    def coercer(self, name: str) -> str:
+        return self.memo.get(("C", name)) or self.bind("C", _coercer(self.field(name)), name)
+
     def cost(self, expr: Expr) -> int:
         if isinstance(expr, Compare | Membership):
             return _TYPE_COST[self.field(expr.field).type] + _OP_COST.get(expr.op, 0)
@@ -288,74 +298,130 @@ class _Gen:
 
     # ---- reading one field
 
-    def load(self, name: str, var: str, pad: str) -> list[str]:
-        """Lines that set ``var`` to the typed value of field ``name`` of record ``r``."""
-        f = self.field(name)
+    def read(self, name: str, var: str, pad: str) -> list[str]:
+        """Lines that set ``var`` to the raw value of field ``name`` of record ``r`` (None if missing)."""
         key = self.bind("K", name, name)
-        co = self.memo.get(("C", name)) or self.bind("C", _coercer(f), name)
-        lines = [f"{pad}try:", f"{pad}    {var} = r[{key}]", f"{pad}except KeyError:", f"{pad}    {var} = None"]
-        none_ok = f"{var} is not None and " if f.nullable else ""
+        return [f"{pad}try:", f"{pad}    {var} = r[{key}]", f"{pad}except KeyError:", f"{pad}    {var} = None"]
+
+    def load(self, name: str, var: str, pad: str, fail: str | None = None) -> list[str]:
+        """Lines that set ``var`` to the typed value of field ``name`` of record ``r``.
+
+        With ``fail``, a null value runs it; the checks sit on the paths that can give null.
+        """
+        f = self.field(name)
+        co = self.coercer(name)
+        lines = self.read(name, var, pad)
+        reject = [f"{pad}        if {var} is None:", f"{pad}            {fail}"] if fail else []
         kind = f.type
-        if kind is FieldType.BOOLEAN:
-            lines.append(f"{pad}if {var} is not True and {var} is not False:")
-        elif kind is FieldType.INTEGER:
-            lines.append(f"{pad}if {none_ok}{var}.__class__ is not int:")
-        elif kind is FieldType.NUMBER:
-            lines.append(f"{pad}if {none_ok}{var}.__class__ is not int and {var}.__class__ is not float:")
-        elif kind is FieldType.TEXT:
-            lines.append(f"{pad}if {var}.__class__ is not str:")
-        elif kind is FieldType.ENUM:
-            values = self.memo.get(("E", name)) or self.bind("E", frozenset(f.values), name)
-            lines.append(f"{pad}if {var}.__class__ is not str or {var} not in {values}:")
-        else:
-            # PERF: the common export form (2019-01-01T11:00:00.000Z, or with an offset) takes
-            # fromisoformat; anything else, and a result not in UTC, takes from_record. A
-            # 7-digit fraction (rounded, as PostgreSQL does) cannot fit in 26 characters.
-            iso = self.memo.get(("FROMISO", 0)) or self.bind("FROMISO", datetime.fromisoformat, 0)
+        if kind is FieldType.DATETIME:
+            # PERF: fromisoformat reads the export form (2019-01-01T11:00:00.000Z) directly; a
+            # result not in UTC, a possible 7-digit fraction (PostgreSQL rounds it; fromisoformat
+            # truncates) and anything else go through from_record.
+            iso = self.bind("FROMISO", datetime.fromisoformat, 0)
             utc = self.bind("UTC", UTC, 0)
+            inner = pad
+            if f.nullable and fail:
+                lines += [f"{pad}if {var} is None:", f"{pad}    {fail}"]
+            elif f.nullable:
+                lines.append(f"{pad}if {var} is not None:")
+                inner = pad + "    "
             return [
                 *lines,
-                f"{pad}if {var}.__class__ is str and len({var}) < 27 and {var}[4:5] == '-':",
-                f"{pad}    try:",
-                f"{pad}        {var} = {iso}({var})",
-                f"{pad}    except ValueError:",
-                f"{pad}        {var} = {co}(r[{key}])",
-                f"{pad}    else:",
-                f"{pad}        if {var}.tzinfo is not {utc}:",
-                f"{pad}            {var} = {co}(r[{key}])",
-                f"{pad}elif {var} is not None:",
-                f"{pad}    {var} = {co}({var})",
+                f"{inner}try:",
+                f"{inner}    d = {iso}({var})",
+                f"{inner}except (ValueError, TypeError):",
+                f"{inner}    {var} = {co}({var})",
+                *[line.replace(pad + "    ", inner, 1) for line in reject],
+                f"{inner}else:",
+                f"{inner}    {var} = d if d.tzinfo is {utc} and len({var}) < 27 else {co}({var})",
             ]
-        lines.append(f"{pad}    {var} = {co}({var})")
+        if kind is FieldType.BOOLEAN:
+            test = f"{var} is not True and {var} is not False"
+        elif kind is FieldType.INTEGER:
+            test = f"{var}.__class__ is not int"
+        elif kind is FieldType.NUMBER:
+            test = f"{var}.__class__ is not int and {var}.__class__ is not float"
+        elif kind is FieldType.TEXT:
+            test = f"{var}.__class__ is not str"
+        else:
+            test = f"{var}.__class__ is not str or {var} not in {self.bind('E', frozenset(f.values), name)}"
+        if fail:
+            return [
+                *lines,
+                f"{pad}if {test}:",
+                f"{pad}    if {var} is None:",
+                f"{pad}        {fail}",
+                f"{pad}    {var} = {co}({var})",
+                f"{pad}    if {var} is None:",  # "" in a CSV cell
+                f"{pad}        {fail}",
+            ]
+        if f.nullable and kind is not FieldType.BOOLEAN:
+            test = f"{var} is not None and ({test})"
+        return [*lines, f"{pad}if {test}:", f"{pad}    {var} = {co}({var})"]
+
+    def optimistic(self, cond: Compare | Membership, var: str, fail: str, pad: str) -> list[str] | None:
+        """Read and test in one go, coercing only when the raw value fails the test.
+
+        Only for tests that a raw value can pass only by being a valid typed value already:
+        ``is True``, equality with or membership in text, IS NULL. None for any other test.
+        """
+        f = self.field(cond.field)
+        kind = f.type
+        text = kind is FieldType.TEXT or kind is FieldType.ENUM
+        if isinstance(cond, Membership):
+            if cond.op is not Op.IN or not text or None in cond.values:
+                return None
+            raw_fails = f"{var} not in {self.bind('S', frozenset(cond.values))}"
+        elif cond.op is not Op.EQ:
+            return None
+        elif cond.value is None:
+            raw_fails = f"{var} is not None"
+        elif kind is FieldType.BOOLEAN:
+            raw_fails = f"{var} is not {self.bind('X', cond.value)}"
+        elif text:
+            raw_fails = f"{var} != {self.bind('X', cond.value)}"
+        else:
+            return None
+        co = self.coercer(cond.field)
+        value = cond.value if isinstance(cond, Compare) else cond.values[0]
+        if value is None:
+            valid = ""  # IS NULL: "" may be null (CSV), so every value not None is coerced
+        elif kind is FieldType.BOOLEAN:
+            valid = f"{var} is {self.bind('X', not value)}"
+        elif kind is FieldType.ENUM:
+            valid = f"{var}.__class__ is str and {var} in {self.bind('E', frozenset(f.values), cond.field)}"
+        else:
+            valid = f"{var}.__class__ is str"
+        lines = [*self.read(cond.field, var, pad), f"{pad}if {raw_fails}:"]
+        if valid:
+            lines += [f"{pad}    if {valid}:", f"{pad}        {fail}"]
+        lines += [f"{pad}    {var} = {co}({var})", f"{pad}    if {raw_fails}:", f"{pad}        {fail}"]
         return lines
 
     # ---- tests
 
     def test(self, cond: Compare | Membership, var: str, fail: str, pad: str) -> list[str]:
-        """Lines that run ``fail`` unless ``cond`` holds for ``var`` (null already rejected if guarded)."""
+        """Lines that run ``fail`` unless ``cond`` holds for the typed ``var``.
+
+        ``var`` is known non-null here when the condition needs it (see ``conjunction``).
+        """
         f = self.field(cond.field)
         if isinstance(cond, Membership):
-            values = {v for v in cond.values if v is not None}
-            has_null = len(values) < len(cond.values)
+            values = frozenset(v for v in cond.values if v is not None)
             if cond.op is Op.IN:
                 if not values:
                     return [f"{pad}{fail}"]  # IN (NULL) matches nothing
-                if len(values) == 1:
-                    return self.test(Compare(cond.field, Op.EQ, next(iter(values))), var, fail, pad)
-                return [f"{pad}if {var} not in {self.bind('S', frozenset(values))}:", f"{pad}    {fail}"]
-            if has_null:
+                return [f"{pad}if {var} not in {self.bind('S', values)}:", f"{pad}    {fail}"]
+            if None in cond.values:
                 return [f"{pad}{fail}"]  # NOT IN (..., NULL) is never true
-            if len(values) == 1:
-                return self.test(Compare(cond.field, Op.NE, next(iter(values))), var, fail, pad)
-            return [f"{pad}if {var} in {self.bind('S', frozenset(values))}:", f"{pad}    {fail}"]
+            return [f"{pad}if {var} in {self.bind('S', values)}:", f"{pad}    {fail}"]
         op, value = cond.op, cond.value
         if value is None:
             check = "is not" if op is Op.EQ else "is"  # IS NULL / IS NOT NULL
             return [f"{pad}if {var} {check} None:", f"{pad}    {fail}"]
         if op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE):
             subject = f"{var}.lower()" if op is Op.ILIKE else var
-            pattern = str(value).lower() if op is Op.ILIKE else str(value)
-            kind, arg = _like_plan(pattern)
+            kind, arg = _like_plan(str(value).lower() if op is Op.ILIKE else str(value))
             x = self.bind("X", arg)
             expr = {
                 "eq": f"{subject} == {x}",
@@ -364,22 +430,22 @@ class _Gen:
                 "suffix": f"{subject}.endswith({x})",
                 "call": f"{x}({subject})",
             }[kind]
-            positive = f"not ({expr})" if op is not Op.NOTLIKE else expr
-            return [f"{pad}if {positive}:", f"{pad}    {fail}"]
+            return [f"{pad}if {expr if op is Op.NOTLIKE else f'not ({expr})'}:", f"{pad}    {fail}"]
         x = self.bind("X", value)
         if f.type is FieldType.BOOLEAN and op in (Op.EQ, Op.NE):
-            check = "is not" if op is Op.EQ else "is"
-            return [f"{pad}if {var} {check} {x}:", f"{pad}    {fail}"]
-        if op is Op.EQ:
-            return [f"{pad}if {var} != {x}:", f"{pad}    {fail}"]
-        if op is Op.NE:
-            return [f"{pad}if {var} == {x}:", f"{pad}    {fail}"]
-        return [f"{pad}if {var} {_NEGATED[op]} {x}:", f"{pad}    {fail}"]
+            return [f"{pad}if {var} {'is not' if op is Op.EQ else 'is'} {x}:", f"{pad}    {fail}"]
+        negated = {Op.EQ: "!=", Op.NE: "==", Op.LT: ">=", Op.LTE: ">", Op.GT: "<=", Op.GTE: "<"}[op]
+        return [f"{pad}if {var} {negated} {x}:", f"{pad}    {fail}"]
 
     def conjunction(
-        self, items: Sequence[Expr], fail: str, pad: str, loaded: dict[str, str]
+        self, items: Sequence[Expr], fail: str, pad: str, loaded: dict[str, str], *, eager: bool = False
     ) -> tuple[list[str], set[str]]:
-        """Lines running ``fail`` unless every item holds, and the fields then known non-null."""
+        """Lines running ``fail`` unless every item holds, and the fields then known non-null.
+
+        Items run cheapest first; a field is read when its first test needs it. With ``eager``
+        every value is coerced before it is tested (the standalone predicate does this, so that
+        it names a bad value that the scan's optimistic tests pass over).
+        """
         conds = [c for c in items if isinstance(c, Compare | Membership)]
         guarded = {c.field for c in conds if _needs_null_guard(c)}
         nonnull = {c.field for c in conds if _rejects_null(c)}
@@ -387,25 +453,31 @@ class _Gen:
         for item in sorted(items, key=self.cost):
             if isinstance(item, Compare | Membership):
                 var = loaded.get(item.field)
-                if var is None:
-                    var = loaded[item.field] = f"v{len(loaded)}"
-                    lines += self.load(item.field, var, pad)
-                    if item.field in guarded:
-                        lines += [f"{pad}if {var} is None:", f"{pad}    {fail}"]
+                if var is not None:
+                    lines += self.test(item, var, fail, pad)
+                    continue
+                var = loaded[item.field] = f"v{len(loaded)}"
+                quick = None if eager else self.optimistic(item, var, fail, pad)
+                if quick is not None:
+                    lines += quick
+                    if item.field in guarded and isinstance(item, Compare) and item.value is None:
+                        lines += [f"{pad}if {var} is None:", f"{pad}    {fail}"]  # IS NULL and a comparison
+                    continue
+                lines += self.load(item.field, var, pad, fail if item.field in guarded else None)
                 lines += self.test(item, var, fail, pad)
             elif isinstance(item, AnyOf):
-                calls = " or ".join(f"{self.alternative(alt)}(r)" for alt in item.items)
+                calls = " or ".join(f"{self.alternative(alt, eager=eager)}(r)" for alt in item.items)
                 lines += [f"{pad}if not ({calls}):", f"{pad}    {fail}"]
             else:  # pragma: no cover - AllOf is flattened into its parent
                 raise AssertionError(item)
         return lines, nonnull
 
-    def alternative(self, expr: Expr) -> str:
+    def alternative(self, expr: Expr, *, eager: bool) -> str:
         """A function for one ``$or`` alternative; its name."""
         name = f"alt{self.alts}"
         self.alts += 1
         items = expr.items if isinstance(expr, AllOf) else (expr,)
-        body, _ = self.conjunction(items, "return False", "    ", {})
+        body, _ = self.conjunction(items, "return False", "    ", {}, eager=eager)
         self.defs.append("\n".join([f"def {name}(r):", *body, "    return True"]))
         return name
 
@@ -416,30 +488,37 @@ def _items(where: Expr | None) -> tuple[Expr, ...]:
     return where.items if isinstance(where, AllOf) else (where,)
 
 
+# The scans: a list or tuple is walked without enumerate (a record's index is worked out from
+# the iterator's length hint when an error needs it); any other iterable is enumerated.
+_LOOP = {
+    True: ("it = iter(records)", "for r in it:", "len(records) - LENGTH_HINT(it) - 1"),
+    False: ("it = enumerate(records)", "for i, r in it:", "i"),
+}
+
 _WINDOW = """
-def window(records, start, stop, on_error):
+def {name}(records, start, stop, on_error, *, {defaults}):
     total = 0
     rows = []
     append = rows.append
     i = -1
     r = None
-    it = enumerate(records)
+    {start}
     while True:
         try:
-            for i, r in it:
+            {loop}
 {body}
                 if start <= total < stop:
                     append(r)
                 total += 1
             return total, rows
         except RecordError as error:
-            on_error(i, error)
+            on_error({index}, error)
         except TypeError as error:
-            on_error(i, NOT_RECORD(r, error))
+            on_error({index}, NOT_RECORD(r, error, predicate))
 """
 
 _TOP = """
-def top(records, keep, on_error):
+def {name}(records, keep, on_error, *, {defaults}):
     total = 0
     buf = []
     append = buf.append
@@ -448,29 +527,29 @@ def top(records, keep, on_error):
     full = False
     i = -1
     r = None
-    it = enumerate(records)
+    {start}
     while True:
         try:
-            for i, r in it:
+            {loop}
 {body}
-                total += 1
 {keyload}
+                total += 1
                 k = {key}
                 if full and not {better}:
                     continue
                 append((k, r))
                 if len(buf) >= cap:
-                    buf.sort(key=FIRST, reverse={reverse})
+                    buf.sort(key={first}, reverse={reverse})
                     del buf[keep:]
                     worst = buf[-1][0]
                     full = True
-            buf.sort(key=FIRST, reverse={reverse})
+            buf.sort(key={first}, reverse={reverse})
             del buf[keep:]
             return total, [row for _, row in buf]
         except RecordError as error:
-            on_error(i, error)
+            on_error({index}, error)
         except TypeError as error:
-            on_error(i, NOT_RECORD(r, error))
+            on_error({index}, NOT_RECORD(r, error, predicate))
 """
 
 
@@ -486,16 +565,17 @@ def _key_expr(parts: Sequence[tuple[str, int, bool]], first: int, flip: str) -> 
     return exprs[0] if len(exprs) == 1 else "(" + ", ".join(exprs) + ",)"
 
 
-def _generate(query: Query, schema: Schema) -> dict[str, Any]:
+def _generate(query: Query, schema: Schema) -> tuple[Callable[..., dict[str, Any]], str]:
+    """A function compiling the query's functions by name, and the source of them all."""
     g = _Gen(schema)
+    g.ns["NOT_RECORD"] = _not_a_record
     items = _items(query.where)
-    predicate_body, _ = g.conjunction(items, "return False", "    ", {})
+    predicate_body, _ = g.conjunction(items, "return False", "    ", {}, eager=True)
     loaded: dict[str, str] = {}
     scan_body, nonnull = g.conjunction(items, "continue", " " * 16, loaded)
-    sources = [
-        "\n".join(["def predicate(r):", *predicate_body, "    return True"]),
-        _WINDOW.format(body="\n".join(scan_body) or "                pass"),
-    ]
+    body = "\n".join(scan_body) or "                pass"
+    functions = {"predicate": "\n".join(["def predicate(r):", *predicate_body, "    return True"])}
+    top: dict[str, object] = {}
     if query.sort:
         flip, first_getter = g.bind("FLIP", _Flip), g.bind("FIRST", itemgetter(0))
         keyload: list[str] = []
@@ -506,35 +586,51 @@ def _generate(query: Query, schema: Schema) -> dict[str, Any]:
                 var = loaded[s.field] = f"v{len(loaded)}"
                 keyload += g.load(s.field, var, " " * 16)
             parts.append((var, int(s.direction), s.field in nonnull))
-        first = int(query.sort[0].direction)
-        reverse = first < 0
-        sources.append(
-            _TOP.format(
-                all=_ALL,
-                body="\n".join(scan_body) or "                pass",
-                keyload="\n".join(keyload) or "                pass",
-                key=_key_expr(parts, first, flip),
-                better="worst < k" if reverse else "k < worst",
-                reverse=reverse,
-            ).replace("FIRST", first_getter)
-        )
+        reverse = int(query.sort[0].direction) < 0
+        top = {
+            "all": _ALL,
+            "keyload": "\n".join(keyload) or "                pass",
+            "key": _key_expr(parts, int(query.sort[0].direction), flip),
+            "better": "worst < k" if reverse else "k < worst",
+            "reverse": reverse,
+            "first": first_getter,
+        }
         # The public key sorts ascending with sorted() or heapq.nsmallest: every descending part flips.
         public_load: list[str] = []
         public_parts = []
         for n, s in enumerate(query.sort):
             public_load += g.load(s.field, f"v{n}", "    ")
             public_parts.append((f"v{n}", int(s.direction), False))
-        sources.append("\n".join(["def sort_key(r):", *public_load, f"    return {_key_expr(public_parts, 1, flip)}"]))
+        functions["sort_key"] = "\n".join(
+            ["def sort_key(r):", *public_load, f"    return {_key_expr(public_parts, 1, flip)}"]
+        )
+    # PERF: the scans take the namespace as keyword defaults: fast locals, not closure cells.
+    defaults = ", ".join(f"{n}={n}" for n in g.ns)
+    for seq in (True, False):
+        start, loop, index = _LOOP[seq]
+        suffix = "_seq" if seq else ""
+        common = {"start": start, "loop": loop, "index": index, "body": body, "defaults": defaults}
+        functions["window" + suffix] = _WINDOW.format(name="window" + suffix, **common)
+        if top:
+            functions["top" + suffix] = _TOP.format(name="top" + suffix, **common, **top)
+
+    def build(*wanted: str) -> dict[str, Any]:
+        """Compile the named functions (and the predicate, which the scans use) in one factory."""
+        names = ["predicate", *wanted]
+        text = _factory_source(g, [functions[n] for n in names], names)
+        namespace: dict[str, Any] = {}
+        exec(builtins.compile(text, "<querylang query>", "exec"), namespace)  # only names made here
+        made: dict[str, Any] = namespace["_factory"](**g.ns)
+        return made
+
+    # PERF: compiling every scan costs milliseconds; each is compiled when first used.
+    return build, _factory_source(g, list(functions.values()), list(functions))
+
+
+def _factory_source(g: _Gen, functions: list[str], names: list[str]) -> str:
     params = ", ".join(g.ns)
-    body = "\n\n".join(g.defs + sources)
-    names = ["predicate", "window"] + (["top", "sort_key"] if query.sort else [])
-    made_names = ", ".join(f"{n!r}: {n}" for n in names)
-    source = f"def _factory({params}):\n{_indent(body)}\n    return {{{made_names}}}\n"
-    namespace: dict[str, Any] = {}
-    exec(builtins.compile(source, "<querylang query>", "exec"), namespace)  # source holds only names made here
-    made: dict[str, Any] = namespace["_factory"](**g.ns)
-    made["source"] = source
-    return made
+    made = ", ".join(f"{n!r}: {n}" for n in names)
+    return f"def _factory({params}):\n{_indent(chr(10).join(g.defs + functions))}\n    return {{{made}}}\n"
 
 
 def _indent(text: str) -> str:
@@ -547,6 +643,9 @@ def _indent(text: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Compiled:
     """A query compiled for evaluation over records (mappings of field name to value).
+
+    ``window`` streams records into ``(total, rows)``; ``querylang.find(records, compiled)``
+    (or ``evaluate.evaluate``) adds the page's limits, ``$select`` and ``$load``.
 
     Attributes:
         query: the typed query (``$limit`` lowered to the schema's maximum).
@@ -570,8 +669,8 @@ class Compiled:
     sort_key: Callable[[Record], Any] | None
     project: Callable[[Record], dict[str, Any]] | None
     source: str = dataclasses.field(repr=False)
-    _window: Callable[[Iterable[Record], int, int, OnError], tuple[int, list[Record]]] = dataclasses.field(repr=False)
-    _top: Callable[[Iterable[Record], int, OnError], tuple[int, list[Record]]] | None = dataclasses.field(repr=False)
+    _build: Callable[..., dict[str, Any]] = dataclasses.field(repr=False)
+    _scans: dict[str, Callable[..., tuple[int, list[Record]]]] = dataclasses.field(repr=False, default_factory=dict)
 
     def window(
         self, records: Iterable[Record], skip: int = 0, limit: int | None = None, on_error: OnError | None = None
@@ -595,10 +694,17 @@ class Compiled:
         """
         handler = on_error or _raise_at
         stop = _ALL if limit is None else skip + limit
-        if self._top is None or limit == 0:
-            return self._window(records, skip, skip if limit == 0 else stop, handler)
-        total, rows = self._top(records, stop, handler)
+        seq = "_seq" if records.__class__ is list or records.__class__ is tuple else ""
+        if not self.query.sort or limit == 0:
+            return self._scan("window" + seq)(records, skip, skip if limit == 0 else stop, handler)
+        total, rows = self._scan("top" + seq)(records, stop, handler)
         return total, rows[skip:]
+
+    def _scan(self, name: str) -> Callable[..., tuple[int, list[Record]]]:
+        scan = self._scans.get(name)
+        if scan is None:
+            scan = self._scans[name] = self._build(name)[name]
+        return scan
 
 
 def _projection(names: tuple[str, ...]) -> Callable[[Record], dict[str, Any]]:
@@ -657,7 +763,8 @@ def _compile(query: object, schema: Schema) -> Compiled:
     if any(w.code == "limit-lowered" for w in typed.warnings):
         written = validate(query, _unbounded(schema)).limit
     assert written is None or isinstance(written, int)
-    made = _generate(typed, schema)
+    build, source = _generate(typed, schema)
+    made = build("sort_key") if typed.sort else build()
     touched = dict.fromkeys(_fields(typed.where) + [s.field for s in typed.sort])
     return Compiled(
         query=typed,
@@ -667,7 +774,6 @@ def _compile(query: object, schema: Schema) -> Compiled:
         predicate=made["predicate"],
         sort_key=made.get("sort_key"),
         project=_projection(typed.select) if typed.select is not None else None,
-        source=made["source"],
-        _window=made["window"],
-        _top=made.get("top"),
+        source=source,
+        _build=build,
     )

@@ -8,6 +8,7 @@ database (SEMANTICS.md sections 3 and 4): filter, count ``total``, sort, skip, l
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypedDict, overload
 
@@ -71,7 +72,7 @@ def evaluate(
     """
     query, schema = compiled.query, compiled.schema
     if query.load is not None and users is None:
-        raise ValueError("the query has $load: pass users (a mapping of id to user, or a list of users)")
+        raise ValueError("the query has $load but no users were given (users=..., or --users FILE)")
     skip = query.skip if isinstance(query.skip, int) else 0
     if paginate:
         default = schema.default_limit if default_limit is None else default_limit
@@ -191,8 +192,8 @@ def find(
         ValueError: ``$load`` without ``users``.
     """
     compiled = compile(query, schema)
-    if schema is not None and compiled.schema != schema:
-        compiled = compile(compiled.query, schema)
+    if schema is not None and compiled.schema != schema:  # a query compiled for another schema
+        compiled = compile(dataclasses.replace(compiled.query, limit=compiled.written_limit), schema)
     return evaluate(
         compiled,
         records,

@@ -1,0 +1,368 @@
+"""Record files -> records, and results -> text: JSON arrays, JSON Lines, CSV, gzip and stdin, for the CLI.
+
+Files are streamed (a JSON array is read whole); each record is a dict. ``orjson`` reads and
+writes JSON when it is installed (the ``fast`` extra), the standard ``json`` otherwise. A record
+that cannot be read is reported with its file and line; the caller decides whether that stops
+the run. A progress bar goes to stderr for large files when asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import IO, Any, cast
+
+from .schema import FieldType, Schema, ValueProblem
+
+__all__ = [
+    "INPUT_FORMATS",
+    "OUTPUT_FORMATS",
+    "InputError",
+    "RecordReader",
+    "display_rows",
+    "dumps",
+    "loads",
+    "write_result",
+]
+
+INPUT_FORMATS = ("json", "jsonl", "csv")
+OUTPUT_FORMATS = ("json", "jsonl", "csv", "table")
+PROGRESS_BYTES = 32 * 1024 * 1024  # a file at least this large gets a progress bar
+_EXTENSIONS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _default(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+try:
+    import orjson
+
+    loads: Callable[[bytes | str], Any] = orjson.loads
+
+    def dumps(value: object, *, indent: bool = False) -> bytes:
+        """JSON bytes of ``value`` (UTF-8, not ASCII-escaped); ``indent`` gives two spaces."""
+        option = orjson.OPT_INDENT_2 if indent else 0
+        return orjson.dumps(value, default=_default, option=option | orjson.OPT_NON_STR_KEYS)
+
+except ImportError:  # pragma: no cover - orjson is optional
+    loads = json.loads
+
+    def dumps(value: object, *, indent: bool = False) -> bytes:
+        """JSON bytes of ``value`` (UTF-8, not ASCII-escaped); ``indent`` gives two spaces."""
+        text = json.dumps(value, default=_default, ensure_ascii=False, indent=2 if indent else None)
+        return text.encode("utf-8")
+
+
+class InputError(Exception):
+    """Input that cannot be read: a missing file, bad JSON, a record that is not an object."""
+
+
+OnBad = Callable[[str, str], None]
+"""Called with where (``export.jsonl line 12``) and what is wrong; return to skip, raise to stop."""
+
+
+def _stop(where: str, message: str) -> None:
+    raise InputError(f"{where}: {message}")
+
+
+def input_format(path: str, given: str | None) -> str:
+    """The format of ``path``: ``given``, else by extension (``.json``, ``.jsonl``, ``.csv``, ``.gz``)."""
+    if given:
+        return given
+    name = path[:-3] if path.endswith(".gz") else path
+    ext = os.path.splitext(name)[1].lower()
+    if ext in _EXTENSIONS:
+        return _EXTENSIONS[ext]
+    raise InputError(f"{path}: cannot tell the format from the name; use --input-format json, jsonl or csv")
+
+
+class _Progress:
+    """A bar on stderr: how far through a file the reading is."""
+
+    def __init__(self, name: str, size: int, position: Callable[[], int]) -> None:
+        self.name, self.size, self.position = name, size, position
+        self.shown = -1
+
+    def update(self) -> None:
+        done = min(self.position(), self.size)
+        percent = done * 100 // max(self.size, 1)
+        if percent != self.shown:
+            self.shown = percent
+            bar = "#" * (percent * 30 // 100)
+            mb = 1024 * 1024
+            sys.stderr.write(f"\r{self.name}: [{bar:<30}] {percent:3d}% {done // mb}/{self.size // mb} MB")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
+class RecordReader:
+    """The records of one or more files, in order, read lazily and once.
+
+    Attributes:
+        csv: whether any input was CSV (its values are text, to be typed for output).
+        line: the line (or array item) of the record read last, in file ``name``.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        *,
+        input_format: str | None = None,
+        on_bad: OnBad | None = None,
+        progress: bool = False,
+        stdin: IO[bytes] | None = None,
+    ) -> None:
+        self.paths = list(paths) or ["-"]
+        self.format = input_format
+        self.on_bad = on_bad or _stop
+        self.progress = progress
+        self.stdin = stdin
+        self.csv = False
+        self.name = ""
+        self.unit = "line"
+        self.line = 0
+
+    @property
+    def where(self) -> str:
+        """The file and line (or array item) of the record read last: ``export.jsonl line 12``."""
+        return f"{self.name} {self.unit} {self.line}"
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for path in self.paths:
+            yield from self._file(path)
+
+    def _open(self, path: str) -> tuple[IO[bytes], str, _Progress | None, IO[bytes] | None]:
+        """The file as bytes (gunzipped), its format, a progress bar if it is large, and the file to close."""
+        if path == "-":
+            stream: Any = self.stdin if self.stdin is not None else sys.stdin.buffer
+            if not hasattr(stream, "peek"):
+                stream = io.BufferedReader(stream)
+            if stream.peek(2)[:2] == _GZIP_MAGIC:
+                stream = gzip.GzipFile(fileobj=stream)
+            return stream, self.format or _sniff(stream), None, None
+        kind = input_format(path, self.format)
+        try:
+            plain = open(path, "rb")  # noqa: SIM115 - closed by _file
+        except OSError as error:
+            raise InputError(f"{path}: cannot read: {error.strerror}") from None
+        bar = None
+        size = os.fstat(plain.fileno()).st_size
+        if self.progress and size >= PROGRESS_BYTES:
+            bar = _Progress(os.path.basename(path), size, plain.tell)
+        if path.endswith(".gz") or plain.peek(2)[:2] == _GZIP_MAGIC:
+            return cast(IO[bytes], gzip.GzipFile(fileobj=plain)), kind, bar, plain
+        return plain, kind, bar, plain
+
+    def _file(self, path: str) -> Iterator[dict[str, Any]]:
+        f, kind, bar, closing = self._open(path)
+        name = self.name = "<stdin>" if path == "-" else path
+        self.unit, self.line = ("item" if kind == "json" else "line"), 0
+        try:
+            if kind == "jsonl":
+                yield from self._jsonl(f, name, bar)
+            elif kind == "json":
+                yield from self._json(f, name)
+            elif kind == "csv":
+                self.csv = True
+                yield from self._csv(f, name, bar)
+            else:
+                raise InputError(f"{name}: unknown input format {kind!r}")
+        except (OSError, EOFError, gzip.BadGzipFile) as error:
+            raise InputError(f"{name}: cannot read: {error}") from None
+        except UnicodeDecodeError as error:
+            raise InputError(f"{self.where}: not UTF-8 text ({error.reason})") from None
+        finally:
+            if bar is not None:
+                bar.close()
+            if closing is not None:
+                f.close()
+                closing.close()
+
+    def _jsonl(self, f: IO[bytes], name: str, bar: _Progress | None) -> Iterator[dict[str, Any]]:
+        read = loads
+        for line, text in enumerate(f, 1):
+            self.line = line
+            try:
+                record = read(text)
+            except ValueError as error:
+                if text.strip():  # not a blank line
+                    self.on_bad(self.where, f"not JSON: {error}")
+                continue
+            if record.__class__ is not dict:
+                self.on_bad(self.where, f"a record must be a JSON object, not {_json_kind(record)}")
+                continue
+            if bar is not None and not line & 0x3FFF:
+                bar.update()
+            yield record
+
+    def _json(self, f: IO[bytes], name: str) -> Iterator[dict[str, Any]]:
+        try:
+            data = loads(f.read())
+        except ValueError as error:
+            raise InputError(f"{name}: not JSON: {error}") from None
+        if isinstance(data, dict) and isinstance(data.get("data"), list):
+            data = data["data"]  # a saved Feathers page
+        if not isinstance(data, list):
+            raise InputError(f"{name}: expected a JSON array of records, not {_json_kind(data)}")
+        for index, record in enumerate(data):
+            self.line = index
+            if not isinstance(record, dict):
+                self.on_bad(self.where, f"a record must be a JSON object, not {_json_kind(record)}")
+                continue
+            yield record
+
+    def _csv(self, f: IO[bytes], name: str, bar: _Progress | None) -> Iterator[dict[str, Any]]:
+        text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="")
+        rows = csv.reader(text)
+        try:
+            header = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise InputError(f"{name} line 1: not CSV: {error}") from None
+        self.line = 1
+        width = len(header)
+        count = 0
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                self.line = rows.line_num
+                self.on_bad(self.where, f"not CSV: {error}")
+                continue
+            self.line = rows.line_num
+            count += 1
+            if bar is not None and not count & 0x3FFF:
+                bar.update()
+            if len(row) != width:
+                if row:  # not a blank line
+                    self.on_bad(self.where, f"{len(row)} cells where the header has {width}")
+                continue
+            yield dict(zip(header, row, strict=True))
+
+
+def _json_kind(value: object) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), "null" if value is None else "a number"
+    )
+
+
+def _sniff(f: Any) -> str:
+    head = bytes(f.peek(4096)).lstrip()
+    if head.startswith(b"["):
+        return "json"
+    if head.startswith(b"{") or not head:
+        return "jsonl"
+    return "csv"
+
+
+# ---------------------------------------------------------------- output
+
+
+def display_rows(rows: Iterable[Mapping[str, Any]], schema: Schema) -> list[dict[str, Any]]:
+    """Rows read from CSV with their schema fields typed for output (``"true"`` -> true, ``""`` -> null).
+
+    Date-times keep their text; a value that does not fit its field is left as it is.
+    """
+    out = []
+    for row in rows:
+        typed = dict(row)
+        for name, value in row.items():
+            f = schema.field(name)
+            if f is None or not isinstance(value, str):
+                continue
+            if f.type is FieldType.DATETIME or f.type is FieldType.TEXT:
+                typed[name] = None if value == "" and f.nullable and f.type is not FieldType.TEXT else value
+                continue
+            with contextlib.suppress(ValueProblem):
+                typed[name] = f.from_record(value)
+        out.append(typed)
+    return out
+
+
+def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(name for row in rows for name in row))
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return dumps(value).decode("utf-8")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _table_cell(value: object, width: int = 40) -> str:
+    if isinstance(value, Mapping) and ("first_name" in value or "last_name" in value):
+        text = " ".join(str(value.get(k) or "") for k in ("first_name", "last_name")).strip()
+    else:
+        text = "null" if value is None else _cell(value)
+    text = text.replace("\n", " ").replace("\t", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def write_result(
+    result: Mapping[str, Any] | Sequence[Mapping[str, Any]], kind: str, out: IO[bytes], *, schema: Schema | None = None
+) -> None:
+    """Write a page (or a list of rows) as ``json`` (the page), ``jsonl``, ``csv`` or an aligned ``table``.
+
+    With ``schema``, the rows are CSV text to show with the schema's types (``display_rows``).
+    """
+    page = result if isinstance(result, Mapping) else None
+    rows: Sequence[Mapping[str, Any]] = page["data"] if page is not None else result  # type: ignore[assignment]
+    if schema is not None:
+        rows = display_rows(rows, schema)
+        result = {**page, "data": rows} if page is not None else rows
+    if kind == "json":
+        out.write(dumps(result, indent=True) + b"\n")
+    elif kind == "jsonl":
+        out.writelines(dumps(row) + b"\n" for row in rows)
+    elif kind == "csv":
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+        writer = csv.writer(text, lineterminator="\n")
+        columns = _columns(rows)
+        writer.writerow(columns)
+        writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
+        text.detach()
+    elif kind == "table":
+        out.write(_table(rows, page).encode("utf-8"))
+    else:
+        raise ValueError(f"unknown output format {kind!r}")
+
+
+def _table(rows: Sequence[Mapping[str, Any]], page: Mapping[str, Any] | None) -> str:
+    columns = _columns(rows)
+    cells = [[_table_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(line[i]) for line in cells)]) for i, c in enumerate(columns)]
+    lines = []
+    if columns:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+        lines.append("  ".join("-" * w for w in widths))
+        lines += ["  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in cells]
+    if page is not None:
+        first = page["skip"] + 1
+        shown = f"rows {first}-{page['skip'] + len(rows)}" if rows else "no rows"
+        lines.append(f"({shown} of {page['total']})")
+    else:
+        lines.append(f"({len(rows)} rows)")
+    return "\n".join(lines) + "\n"
