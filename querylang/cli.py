@@ -96,6 +96,18 @@ def _cmd_url(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    # Imported here: the server (and waitress, the optional `serve` extra) only for this command.
+    from .serve import ServeUnavailable, serve
+
+    try:
+        serve(args.data, host=args.host, port=args.port, on_ready=lambda url: print(url, flush=True))
+    except (ValueError, ServeUnavailable, OSError) as error:  # bad data (DataError), host or port
+        print(f"querylang serve: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _cmd_find(args: argparse.Namespace) -> int:
     # Imported here: orjson and the record readers only for this command.
     from .evaluate import find
@@ -199,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--no-progress", action="store_true", help="no progress bar (shown on a terminal for large files)")
     sub.add_argument("--schema", metavar="FILE", help="a schema JSON file (default: contact communications)")
+    sub = command("serve", "serve the campaign-communications endpoint over HTTP from a data folder", _cmd_serve)
+    sub.add_argument("--data", required=True, metavar="DIR", help="campaign-communications.jsonl, contacts.json, ...")
+    sub.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
+    sub.add_argument("--port", type=int, default=3030, help="the port (default: 3030); 0 picks a free one")
     return parser
 
 

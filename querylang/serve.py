@@ -1,0 +1,316 @@
+"""HTTP requests (WSGI environ) -> the campaign-communications service -> Feathers-shaped JSON responses.
+
+``make_app(service)`` is a plain WSGI application; ``create_server`` runs it on waitress (the
+optional extra ``querylang[serve]``, imported only here and only when a server is made), and
+``serve`` is what ``querylang serve --data DIR`` calls. Routes:
+
+- ``GET /contacts/{contact_id}/campaign-communications?<query>``: a page (``find``);
+- ``GET /contacts/{contact_id}/campaign-communications/{id}?<query>``: one record (``get``);
+- ``PATCH /contacts/{contact_id}/campaign-communications/{id}`` with a JSON body (``patch``).
+
+The acting user comes from ``Authorization: Bearer <user id>``, the header the LionDesk
+documentation sends, with the user's id standing in for the access token. Reads without it
+skip the access rule; a PATCH without it is ``401 NotAuthenticated``. The query string is given
+to querylang exactly as it arrived (``QUERY_STRING``), so diagnostics' spans point into the
+text the client sent. Errors are Feathers' JSON: ``{"name", "message", "code", "className"}``,
+plus ``"data"`` (the diagnostics) on a ``BadRequest``. A PATCH that ignored read-only fields
+sends their warnings, as a JSON list of diagnostics, in the ``X-Querylang-Warnings`` header.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import threading
+import traceback
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeAlias
+
+from .service import (
+    BadRequest,
+    CampaignCommunications,
+    GeneralError,
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+    ServiceError,
+    jsonable,
+)
+
+__all__ = ["MAX_BODY", "ServeUnavailable", "Server", "create_server", "make_app", "serve"]
+
+StartResponse: TypeAlias = Callable[..., Any]
+WSGIApp: TypeAlias = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+MAX_BODY = 1 << 20
+"""The largest PATCH body read, in bytes (1 MiB)."""
+
+_ROUTE = re.compile(r"/contacts/([0-9]{1,10})/campaign-communications(?:/([0-9]{1,10}))?/?")
+_BEARER = re.compile(r"Bearer[ \t]+(-?[0-9]{1,10})[ \t]*", re.IGNORECASE)
+_JSON = "application/json; charset=utf-8"
+
+
+class ServeUnavailable(RuntimeError):
+    """The HTTP server cannot run because waitress, the ``serve`` extra, is not installed."""
+
+
+def _waitress(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise ServeUnavailable(
+            "querylang serve needs waitress: pip install 'querylang[serve]' (or pip install waitress)"
+        ) from None
+
+
+# ---------------------------------------------------------------- the WSGI application
+
+
+def _user(environ: dict[str, Any]) -> int | None:
+    header = environ.get("HTTP_AUTHORIZATION")
+    if header is None:
+        return None
+    found = _BEARER.fullmatch(header)
+    if found is None:
+        raise NotAuthenticated(
+            "the Authorization header must be 'Bearer <user id>' (this stand-in takes the user's id as the token)"
+        )
+    return int(found.group(1))
+
+
+def _query(environ: dict[str, Any]) -> str:
+    # PEP 3333 gives QUERY_STRING as latin-1 text of the raw bytes; a client may send UTF-8
+    # unencoded (curl does), so the bytes are read back as UTF-8 before querylang sees them.
+    raw = str(environ.get("QUERY_STRING", ""))
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        raise BadRequest("invalid query: the query string is not UTF-8; percent-encode its bytes") from None
+
+
+def _body(environ: dict[str, Any]) -> object:
+    kind = str(environ.get("CONTENT_TYPE", "")).split(";", 1)[0].strip().lower()
+    if kind not in ("", "application/json") and not kind.endswith("+json"):
+        raise BadRequest(f"invalid body: the Content-Type is '{kind}'; send application/json")
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise BadRequest("invalid body: the Content-Length is not a number") from None
+    if length > MAX_BODY:
+        raise BadRequest(f"invalid body: larger than {MAX_BODY} bytes")
+    data = environ["wsgi.input"].read(length) if length > 0 else b""
+    if not data.strip():
+        raise BadRequest('invalid body: it is empty; send a JSON object such as {"is_active": false}')
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadRequest(f"invalid body: not JSON: {error}") from None
+
+
+def _allowed(id_text: str | None) -> tuple[str, ...]:
+    return ("GET", "HEAD") if id_text is None else ("GET", "HEAD", "PATCH")
+
+
+def _dispatch(service: CampaignCommunications, environ: dict[str, Any]) -> tuple[object, list[tuple[str, str]]]:
+    """The response body and extra headers of one request; raises a ServiceError."""
+    route = _ROUTE.fullmatch(str(environ.get("PATH_INFO", "")))
+    if route is None:
+        raise NotFound(f"Page not found: {environ.get('PATH_INFO', '')}")
+    contact_id, id_text = int(route.group(1)), route.group(2)
+    method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+    allowed = _allowed(id_text)
+    if method not in allowed:
+        raise MethodNotAllowed(f"Method {method} is not allowed on this path; use {', '.join(allowed)}")
+    user_id = _user(environ)
+    if method in ("GET", "HEAD"):
+        if id_text is None:
+            return service.find(contact_id, _query(environ), user_id=user_id), []
+        return service.get(contact_id, int(id_text), _query(environ), user_id=user_id), []
+    if user_id is None:
+        raise NotAuthenticated("a PATCH needs the acting user: send 'Authorization: Bearer <user id>'")
+    if environ.get("QUERY_STRING"):
+        raise BadRequest("invalid query: a PATCH here takes no query string")
+    record, warnings = service.patch(contact_id, int(id_text), _body(environ), user_id=user_id)
+    headers = []
+    if warnings:
+        headers.append(("X-Querylang-Warnings", json.dumps([w.to_dict() for w in warnings])))
+    return record, headers
+
+
+def make_app(service: CampaignCommunications) -> WSGIApp:
+    """The WSGI application that answers the endpoint from ``service``.
+
+    Args:
+        service: the records, contacts, users and teams to answer from.
+
+    Returns:
+        A WSGI callable; any WSGI server can run it (``create_server`` uses waitress).
+    """
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        headers: list[tuple[str, str]] = []
+        try:
+            body, headers = _dispatch(service, environ)
+            status = HTTPStatus.OK
+        except ServiceError as error:
+            body, status = error.to_dict(), HTTPStatus(error.code)
+            route = _ROUTE.fullmatch(str(environ.get("PATH_INFO", "")))
+            if isinstance(error, MethodNotAllowed) and route is not None:
+                headers = [("Allow", ", ".join(_allowed(route.group(2))))]
+        except Exception:  # a bug: log it, answer as Feathers does
+            environ["wsgi.errors"].write(traceback.format_exc())
+            body, status = GeneralError("internal error").to_dict(), HTTPStatus.INTERNAL_SERVER_ERROR
+        data = json.dumps(jsonable(body), ensure_ascii=False).encode("utf-8")
+        headers = [("Content-Type", _JSON), ("Content-Length", str(len(data))), *headers]
+        start_response(f"{status.value} {status.phrase}", headers)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [data]
+
+    return app
+
+
+# ---------------------------------------------------------------- the server
+
+
+class Server:
+    """The app on a waitress server bound to a port; ``run`` serves, ``close`` stops from any thread.
+
+    ``with create_server(service, port=0).start() as server: urlopen(server.url + "/contacts/...")``
+    runs it in a background thread for the length of the block.
+
+    Attributes:
+        url: where it listens, such as ``http://127.0.0.1:3030``.
+    """
+
+    def __init__(self, app: WSGIApp, *, host: str, port: int, threads: int) -> None:
+        server_module = _waitress("waitress.server")
+        self._wasyncore = _waitress("waitress.wasyncore")
+        self._map: dict[int, Any] = {}  # waitress's sockets, by file descriptor
+        self._parked: dict[int, Any] = {}  # the sockets taken out of the map to end the loop
+        self._server = server_module.create_server(
+            app, map=self._map, host=host, port=port, threads=threads, ident="querylang"
+        )
+        self._state = threading.Lock()
+        self._running = False
+        self._closed = False
+        self._pulled = threading.Event()
+        self._thread: threading.Thread | None = None
+        bound = str(self._server.effective_host)
+        self.url = f"http://{f'[{bound}]' if ':' in bound else bound}:{self._server.effective_port}"
+
+    def run(self) -> None:
+        """Serve until ``close`` is called or the process is interrupted (Ctrl-C)."""
+        with self._state:
+            if self._closed:
+                return
+            self._running = True
+        try:
+            self._server.run()  # waitress ends its loop on KeyboardInterrupt and SystemExit
+        finally:
+            self._stop_workers()
+            with self._state:
+                self._running = False
+                closing = self._closed
+            if closing:
+                # close() may still be writing to the trigger; its descriptors must stay open
+                # (a closed number can be reused at once) until that write is over.
+                self._pulled.wait(timeout=10)
+            self._wasyncore.close_all({**self._parked, **self._map}, ignore_all=True)
+            self._map.clear()
+
+    def start(self) -> Server:
+        """Run in a daemon thread and return at once."""
+        self._thread = threading.Thread(target=self.run, name="querylang-serve", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving and release the port; safe to call from any thread, and more than once."""
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+            running = self._running
+        # Workers first: one finishing a response wakes the loop through the trigger.
+        self._stop_workers()
+        if not running:
+            self._wasyncore.close_all(self._map, ignore_all=True)
+            return
+        try:
+            # Runs _park in the loop's thread; the loop then ends and closes the sockets itself.
+            self._server.trigger.pull_trigger(self._park)
+        finally:
+            self._pulled.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+    def _park(self) -> None:
+        """Empty the loop's map (the loop ends when it is empty), keeping the sockets to close."""
+        self._parked.update(self._map)
+        self._map.clear()
+
+    def _stop_workers(self) -> None:
+        self._server.task_dispatcher.shutdown()  # waits for running tasks; cancels queued ones
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def create_server(
+    service: CampaignCommunications, *, host: str = "127.0.0.1", port: int = 3030, threads: int = 4
+) -> Server:
+    """Bind a waitress server for the service's endpoint; it serves once ``run`` or ``start`` is called.
+
+    Args:
+        service: what to answer from.
+        host: the address to listen on; loopback by default.
+        port: the port; 0 picks a free one (read it from ``Server.url``).
+        threads: the worker threads answering requests.
+
+    Returns:
+        The bound ``Server``.
+
+    Raises:
+        ValueError: the port is outside 0-65535, or the host is not an address.
+        ServeUnavailable: waitress is not installed.
+        OSError: the address cannot be bound (the port is taken, say).
+    """
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port {port} is outside 0-65535")
+    return Server(make_app(service), host=host, port=port, threads=threads)
+
+
+def serve(
+    data: CampaignCommunications | str | Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 3030,
+    threads: int = 4,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the endpoint until interrupted: what ``querylang serve --data DIR`` runs.
+
+    Args:
+        data: a service, or a folder for ``CampaignCommunications.from_folder``.
+        host: the address to listen on; loopback by default.
+        port: the port; 0 picks a free one.
+        threads: the worker threads answering requests.
+        on_ready: called with the URL once the port is bound, before serving.
+
+    Raises:
+        DataError: the folder's data is not valid.
+        ValueError: the port is outside 0-65535, or the host is not an address.
+        ServeUnavailable: waitress is not installed.
+        OSError: the address cannot be bound.
+    """
+    service = data if isinstance(data, CampaignCommunications) else CampaignCommunications.from_folder(data)
+    server = create_server(service, host=host, port=port, threads=threads)
+    if on_ready is not None:
+        on_ready(server.url)
+    server.run()

@@ -1,0 +1,390 @@
+"""Serve: the endpoint over real HTTP (waitress on a free loopback port, urllib as the client).
+
+The server tests are skipped when waitress (the ``serve`` extra) is not installed; the WSGI
+tests call the application directly and always run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from querylang.serve import Server, ServeUnavailable, create_server, make_app
+from querylang.service import CampaignCommunications
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_service import ASSIGNED, CONTACTS, OWNER, SHARED, STRANGER, TEAMS, USERS, _records
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+NOW = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+needs_waitress = pytest.mark.skipif(
+    importlib.util.find_spec("waitress") is None, reason="waitress (the serve extra) is not installed"
+)
+
+
+def _service() -> CampaignCommunications:
+    return CampaignCommunications(_records(), contacts=CONTACTS, users=USERS, teams=TEAMS, clock=lambda: NOW)
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    with create_server(_service(), port=0).start() as running:
+        yield running
+
+
+class Reply:
+    def __init__(self, status: int, headers: Any, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.raw = body
+        self.json: Any = json.loads(body) if body else None
+
+
+def _call(
+    server: Server,
+    path: str,
+    *,
+    method: str = "GET",
+    body: object = None,
+    user: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    sent = dict(headers or {})
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        sent.setdefault("Content-Type", "application/json")
+    if user is not None:
+        sent["Authorization"] = f"Bearer {user}"
+    request = urllib.request.Request(server.url + path, data=data, method=method, headers=sent)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return Reply(response.status, response.headers, response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return Reply(error.code, error.headers, error.read())
+
+
+BASE = "/contacts/76/campaign-communications"
+
+
+# ---------------------------------------------------------------- over HTTP
+
+
+@needs_waitress
+def test_find_answers_a_feathers_page_with_loaded_users(server: Server) -> None:
+    reply = _call(server, BASE + "?$load=send_from_user,completing_user&$limit=2", user=ASSIGNED)
+    assert reply.status == 200
+    assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
+    page = reply.json
+    assert (page["total"], page["limit"], page["skip"]) == (4, 2, 0)
+    first, second = page["data"]
+    assert first["send_at"] == "2028-09-12T18:31:35.000Z"
+    assert first["send_from_user"] == {"id": 3, "first_name": "Angela", "last_name": "Ziegler"}
+    assert second["completed_at"] == "2017-12-06T22:11:02.000Z"
+    assert second["completing_user"] is None
+
+
+@needs_waitress
+def test_the_query_string_reaches_querylang_raw(server: Server) -> None:
+    # the documentation's unescaped %New% (an invalid escape kept as written) and its %25 form
+    for query in ("campaign_name[$like]=%Old%", "campaign_name[$like]=%25Old%25", "campaign%5Bname=x"):
+        reply = _call(server, f"{BASE}?{query}")
+        if "%5B" in query:
+            assert reply.status == 400
+        else:
+            assert [r["id"] for r in reply.json["data"]] == [10]
+    # spans point into the text the client sent, escapes and all
+    query = "type%5B%24in%5D=Text%20Contakt&sendat[$gte]=2019-01-01T11:00:00Z&$limit=x"
+    reply = _call(server, f"{BASE}?{query}")
+    assert reply.status == 400
+    assert reply.json["name"] == "BadRequest"
+    assert reply.json["className"] == "bad-request"
+    assert reply.json["code"] == 400
+    found = [(d["code"], query[d["start"] : d["end"]]) for d in reply.json["data"]]
+    assert found == [("not-in-enum", "Text%20Contakt"), ("unknown-field", "sendat"), ("not-an-integer", "x")]
+    assert all(d["severity"] == "error" and "message" in d and "hint" in d for d in reply.json["data"])
+
+
+@needs_waitress
+def test_get_one_with_select(server: Server) -> None:
+    reply = _call(server, BASE + "/10?$select[]=is_active&$select[]=completed_at", user=SHARED)
+    assert (reply.status, reply.json) == (200, {"is_active": False, "completed_at": "2017-12-06T22:11:02.000Z"})
+
+
+@needs_waitress
+def test_not_found_for_another_contacts_record_an_unknown_contact_and_an_unknown_path(server: Server) -> None:
+    reply = _call(server, BASE + "/20")
+    assert reply.status == 404
+    assert reply.json == {
+        "name": "NotFound",
+        "message": "No record found for id '20'",
+        "code": 404,
+        "className": "not-found",
+    }
+    assert _call(server, "/contacts/99/campaign-communications").json["className"] == "not-found"
+    for path in ("/", "/contacts/76", "/contacts/x/campaign-communications", BASE + "/10/extra", "/favicon.ico"):
+        reply = _call(server, path)
+        assert (reply.status, reply.json["name"]) == (404, "NotFound"), path
+
+
+@needs_waitress
+def test_documentation_patch_example_over_http(server: Server) -> None:
+    # PATCH https://api-v2.liondesk.com//contacts/76/campaign-communications/10, as documented
+    reply = _call(
+        server,
+        BASE + "/10",
+        method="PATCH",
+        body={"template_name": "Text Template", "is_active": "true"},
+        user=ASSIGNED,
+    )
+    assert reply.status == 200
+    assert reply.json["is_active"] is True
+    assert (reply.json["completing_user_id"], reply.json["completed_at"]) == (None, None)
+    assert reply.json["template_name"] == "Email Template"
+    warnings = json.loads(reply.headers["X-Querylang-Warnings"])
+    assert [(w["code"], w["severity"]) for w in warnings] == [("read-only-field", "warning")]
+    assert _call(server, BASE + "/10").json == reply.json
+    done = _call(server, BASE + "/10", method="PATCH", body={"is_active": False}, user=OWNER)
+    assert (done.json["completing_user_id"], done.json["completed_at"]) == (OWNER, "2025-01-02T03:04:05.678Z")
+    assert "X-Querylang-Warnings" not in done.headers
+
+
+@needs_waitress
+def test_access_over_http(server: Server) -> None:
+    refused = _call(server, BASE + "/11", method="PATCH", body={"is_active": False}, user=STRANGER)
+    assert refused.status == 403
+    assert refused.json["name"] == "Forbidden" and refused.json["className"] == "forbidden"
+    assert "data" not in refused.json
+    assert _call(server, BASE + "/11").json["is_active"] is True
+    assert _call(server, BASE, user=STRANGER).status == 403
+    assert _call(server, BASE + "/11", user=STRANGER).status == 403
+    assert _call(server, BASE + "/11", user=SHARED).status == 200
+    assert _call(server, BASE + "/11", method="PATCH", body={"is_active": False}, user=SHARED).status == 200
+
+
+@needs_waitress
+def test_the_acting_user_is_the_bearer_token(server: Server) -> None:
+    anonymous = _call(server, BASE + "/11", method="PATCH", body={"is_active": False})
+    assert (anonymous.status, anonymous.json["name"], anonymous.json["className"]) == (
+        401,
+        "NotAuthenticated",
+        "not-authenticated",
+    )
+    for header in ("Bearer", "Bearer abc", "Basic MzpzZWNyZXQ=", "3"):
+        reply = _call(server, BASE, headers={"Authorization": header})
+        assert reply.status == 401, header
+    assert _call(server, BASE, headers={"Authorization": "bearer  4"}).status == 200
+
+
+@needs_waitress
+def test_bad_bodies_over_http(server: Server) -> None:
+    path = BASE + "/11"
+    unknown = _call(server, path, method="PATCH", body={"is_active": False, "colour": "red"}, user=OWNER)
+    assert unknown.status == 400
+    assert [d["code"] for d in unknown.json["data"]] == ["unknown-field"]
+    assert _call(server, path, method="PATCH", body={"is_active": "yes"}, user=OWNER).json["data"][0]["code"] == (
+        "not-a-boolean"
+    )
+    assert _call(server, path, method="PATCH", body=[1], user=OWNER).json["data"][0]["code"] == "not-an-object"
+    for raw in (b"{", b"", b"\xff"):
+        reply = _call(server, path, method="PATCH", body=raw, user=OWNER)
+        assert (reply.status, reply.json["name"]) == (400, "BadRequest"), raw
+    form = _call(
+        server,
+        path,
+        method="PATCH",
+        body=b"is_active=false",
+        user=OWNER,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert form.status == 400 and "application/json" in form.json["message"]
+    with_query = _call(server, path + "?$select[]=id", method="PATCH", body={"is_active": False}, user=OWNER)
+    assert with_query.status == 400
+    assert _call(server, path).json["is_active"] is True  # every refused patch changed nothing
+
+
+@needs_waitress
+def test_other_methods_are_not_allowed(server: Server) -> None:
+    for method, path, allow in (
+        ("POST", BASE, "GET, HEAD"),
+        ("PATCH", BASE, "GET, HEAD"),
+        ("DELETE", BASE + "/10", "GET, HEAD, PATCH"),
+        ("PUT", BASE + "/10", "GET, HEAD, PATCH"),
+    ):
+        reply = _call(server, path, method=method, body={"is_active": False}, user=OWNER)
+        assert (reply.status, reply.json["className"], reply.headers["Allow"]) == (405, "method-not-allowed", allow)
+
+
+@needs_waitress
+def test_head_answers_headers_only(server: Server) -> None:
+    reply = _call(server, BASE + "/10", method="HEAD")
+    assert reply.status == 200 and reply.raw == b""
+    assert int(reply.headers["Content-Length"]) > 0
+
+
+@needs_waitress
+def test_concurrent_patches_over_http(server: Server) -> None:
+    statuses: list[int] = []
+
+    def work(user: int) -> None:
+        for n in range(10):
+            reply = _call(server, BASE + "/12", method="PATCH", body={"is_active": n % 2 == 1}, user=user)
+            statuses.append(reply.status)
+
+    threads = [threading.Thread(target=work, args=(u,)) for u in (OWNER, ASSIGNED, SHARED, OWNER)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert statuses == [200] * 40
+    final = _call(server, BASE + "/12").json
+    assert final["is_active"] is True and final["completed_at"] is None  # every thread ended with true
+
+
+@needs_waitress
+def test_close_releases_the_port_and_may_be_repeated() -> None:
+    server = create_server(_service(), port=0).start()
+    url = server.url
+    assert _call(server, BASE + "?$limit=0").json["total"] == 4
+    server.close()
+    server.close()
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(url + BASE, timeout=5)
+    create_server(_service(), port=0).close()  # never started
+
+
+@needs_waitress
+def test_bad_ports_are_refused() -> None:
+    with pytest.raises(ValueError, match="outside"):
+        create_server(_service(), port=70000)
+    with create_server(_service(), port=0) as taken, pytest.raises(OSError):
+        create_server(_service(), port=int(taken.url.rsplit(":", 1)[1]))
+
+
+# ---------------------------------------------------------------- the command
+
+
+def _serve(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "querylang", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+
+
+@needs_waitress
+def test_querylang_serve_on_a_free_port() -> None:
+    process = _serve("--data", str(EXAMPLES), "--port", "0")
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "/contacts/78/campaign-communications?$limit=1", timeout=10) as reply:
+            page = json.loads(reply.read())
+        assert page["limit"] == 1 and page["data"][0]["contact_id"] == 78
+        request = urllib.request.Request(
+            url + f"/contacts/78/campaign-communications/{page['data'][0]['id']}",
+            data=b'{"is_active": false}',
+            method="PATCH",
+            headers={"Authorization": "Bearer 15", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            assert json.loads(reply.read())["is_active"] is False
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        _, err = process.communicate(timeout=10)
+    assert "Traceback" not in err
+
+
+def test_querylang_serve_reports_bad_data(tmp_path: Path) -> None:
+    process = _serve("--data", str(tmp_path / "missing"), "--port", "0")
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert out == ""
+    assert err.startswith("querylang serve: ") and "not a folder" in err
+    assert "Traceback" not in err
+
+
+def test_without_waitress_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "waitress.server", None)  # import fails as if not installed
+    with pytest.raises(ServeUnavailable, match=r"pip install 'querylang\[serve\]'"):
+        create_server(_service(), port=0)
+
+
+# ---------------------------------------------------------------- the WSGI application itself
+
+
+def _wsgi(environ: dict[str, Any]) -> tuple[str, dict[str, str], Any]:
+    base: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": BASE,
+        "QUERY_STRING": "",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+    }
+    base.update(environ)
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(make_app(_service())(base, start_response))
+    return seen["status"], seen["headers"], json.loads(body) if body else None
+
+
+def test_wsgi_reads_an_unencoded_utf8_query() -> None:
+    # PEP 3333: the raw bytes arrive as latin-1 text; "Über" sent unencoded is read as UTF-8
+    raw = "campaign_name=Über Buyers".encode().decode("latin-1")
+    status, _, page = _wsgi({"QUERY_STRING": raw})
+    assert status == "200 OK" and page["total"] == 0
+    status, _, error = _wsgi({"QUERY_STRING": "campaign_name=\xff"})
+    assert status == "400 Bad Request" and "UTF-8" in error["message"]
+
+
+def test_wsgi_a_bug_is_a_general_error() -> None:
+    errors = io.StringIO()
+    status, _, body = _wsgi(
+        {
+            "wsgi.errors": errors,
+            "wsgi.input": None,
+            "REQUEST_METHOD": "PATCH",
+            "PATH_INFO": BASE + "/10",
+            "HTTP_AUTHORIZATION": "Bearer 1",
+            "CONTENT_LENGTH": "5",
+        }
+    )
+    assert status == "500 Internal Server Error"
+    assert body == {"name": "GeneralError", "message": "internal error", "code": 500, "className": "general-error"}
+    assert "Traceback" in errors.getvalue()
+
+
+def test_wsgi_a_body_over_the_limit_is_refused() -> None:
+    status, _, body = _wsgi(
+        {
+            "REQUEST_METHOD": "PATCH",
+            "PATH_INFO": BASE + "/10",
+            "HTTP_AUTHORIZATION": "Bearer 1",
+            "CONTENT_LENGTH": str(2 << 20),
+            "CONTENT_TYPE": "application/json",
+        }
+    )
+    assert status == "400 Bad Request" and "larger than" in body["message"]
