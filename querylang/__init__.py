@@ -10,7 +10,7 @@ from . import ast
 from .ast import Op
 from .build import parse
 from .builder import F, Fields, Query
-from .compile import compile
+from .compile import Compiled, compile
 from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError
 from .evaluate import Page, find
 from .qs import decode, encode
@@ -22,6 +22,7 @@ from .validate import check, validate
 
 __all__ = [
     "CONTACT_COMMUNICATIONS",
+    "Compiled",
     "ContactCommunicationsURL",
     "Diagnostic",
     "F",

@@ -36,7 +36,6 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import functools
-import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,10 +45,11 @@ from typing import Any, TypeAlias
 
 from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query
 from .errors import Diagnostic
+from .like import like_plan
 from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, RecordError, Schema, ValueProblem
 from .validate import validate
 
-__all__ = ["Compiled", "OnError", "compile", "like_matcher"]
+__all__ = ["Compiled", "OnError", "compile"]
 
 Record: TypeAlias = Mapping[str, Any]
 OnError: TypeAlias = Callable[[int, RecordError], None]
@@ -57,113 +57,6 @@ OnError: TypeAlias = Callable[[int, RecordError], None]
 
 _ALL = sys.maxsize  # "no limit" for the scans
 _NO_MAX = 2**63 - 1  # a schema maximum that never lowers $limit
-
-
-# ---------------------------------------------------------------- $like
-
-
-def _like_pieces(pattern: str) -> list[list[str | None]]:
-    """The pattern split on unescaped ``%``: each piece a list of characters, None for ``_``."""
-    pieces: list[list[str | None]] = [[]]
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "\\" and i + 1 < n:  # an escape; a trailing lone backslash falls through as literal
-            pieces[-1].append(pattern[i + 1])
-            i += 2
-            continue
-        if c == "%":
-            pieces.append([])
-        elif c == "_":
-            pieces[-1].append(None)
-        else:
-            pieces[-1].append(c)
-        i += 1
-    return pieces
-
-
-def _piece_finder(piece: list[str | None]) -> tuple[int, Callable[[str, int, int], int]]:
-    """A piece's length, and a function giving the leftmost start in ``text[pos:end]`` or -1."""
-    size = len(piece)
-    if None not in piece:
-        literal = "".join(c for c in piece if c is not None)
-        return size, lambda text, pos, end: text.find(literal, pos, end)
-    # A fixed-length regex (literals and '.'): no quantifier, so no backtracking.
-    rx = re.compile("".join("." if c is None else re.escape(c) for c in piece), re.DOTALL)
-
-    def find(text: str, pos: int, end: int) -> int:
-        m = rx.search(text, pos, end)
-        return -1 if m is None else m.start()
-
-    return size, find
-
-
-def _like_plan(pattern: str) -> tuple[str, Any]:
-    """How to test ``pattern``: ``("eq"|"in"|"prefix"|"suffix", text)``, or ``("call", matcher)``."""
-    pieces = _like_pieces(pattern)
-    literal = [None not in p for p in pieces]
-    texts = ["".join(c for c in p if c is not None) for p in pieces]
-    if len(pieces) == 1 and literal[0]:
-        return "eq", texts[0]
-    if all(literal):
-        inner = [t for t in texts[1:-1] if t]
-        if not inner and not texts[-1]:
-            return ("prefix", texts[0]) if texts[0] else ("in", "")
-        if not inner and not texts[0]:
-            return "suffix", texts[-1]
-        if len(inner) == 1 and not texts[0] and not texts[-1]:
-            return "in", inner[0]
-    return "call", _like_function(pieces)
-
-
-def _like_function(pieces: list[list[str | None]]) -> Callable[[str], bool]:
-    head_size, head_find = _piece_finder(pieces[0])
-    if len(pieces) == 1:
-
-        def whole(text: str) -> bool:
-            return len(text) == head_size and head_find(text, 0, head_size) == 0
-
-        return whole
-    tail_size, tail_find = _piece_finder(pieces[-1])
-    middle = [_piece_finder(p) for p in pieces[1:-1] if p]
-    least = head_size + tail_size + sum(size for size, _ in middle)
-
-    def match(text: str) -> bool:
-        # Greedy leftmost is exact for fixed-length pieces between '%': taking the earliest
-        # place for each piece leaves the most room for the rest. O(len(text) * len(pattern)).
-        n = len(text)
-        if n < least or head_find(text, 0, head_size) != 0 or tail_find(text, n - tail_size, n) != n - tail_size:
-            return False
-        pos, end = head_size, n - tail_size
-        for size, find in middle:
-            at = find(text, pos, end)
-            if at < 0:
-                return False
-            pos = at + size
-        return True
-
-    return match
-
-
-def like_matcher(pattern: str, *, ignore_case: bool = False) -> Callable[[str], bool]:
-    r"""A function telling whether a text matches a SQL ``LIKE`` pattern (SEMANTICS.md section 4).
-
-    Args:
-        pattern: ``%`` any run, ``_`` one character, ``\`` escapes the next character.
-        ignore_case: ``ILIKE``: compare after ``str.lower()`` of both sides.
-
-    Returns:
-        ``match(text) -> bool``, linear in ``len(text)`` for a fixed pattern.
-    """
-    kind, arg = _like_plan(pattern.lower() if ignore_case else pattern)
-    tests: dict[str, Callable[[str], bool]] = {
-        "eq": lambda t: t == arg,
-        "in": lambda t: arg in t,
-        "prefix": lambda t: t.startswith(arg),
-        "suffix": lambda t: t.endswith(arg),
-    }
-    test: Callable[[str], bool] = arg if kind == "call" else tests[kind]
-    return (lambda t: test(t.lower())) if ignore_case else test
 
 
 # ---------------------------------------------------------------- record values
@@ -421,7 +314,7 @@ class _Gen:
             return [f"{pad}if {var} {check} None:", f"{pad}    {fail}"]
         if op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE):
             subject = f"{var}.lower()" if op is Op.ILIKE else var
-            kind, arg = _like_plan(str(value).lower() if op is Op.ILIKE else str(value))
+            kind, arg = like_plan(str(value).lower() if op is Op.ILIKE else str(value))
             x = self.bind("X", arg)
             expr = {
                 "eq": f"{subject} == {x}",

@@ -11,7 +11,8 @@ import pytest
 
 import querylang
 from querylang import ast
-from querylang.compile import Compiled, like_matcher
+from querylang.compile import Compiled
+from querylang.like import like_matcher
 from querylang.schema import RecordError
 
 
