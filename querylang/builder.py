@@ -37,6 +37,8 @@ _NEGATION = {Op.EQ: Op.NE, Op.NE: Op.EQ, Op.IN: Op.NIN, Op.NIN: Op.IN, Op.LIKE: 
 def _text(value: object) -> str:
     """A Python value in the form a query writes it."""
     if isinstance(value, float) and not isinstance(value, bool):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise QueryError([Diagnostic("cannot-encode", f"{value!r} is not a number a query can carry")])
         text = repr(value)
         return format(Decimal(text), "f") if "e" in text or "E" in text else text
     if isinstance(value, str | bool | int | datetime | date) or value is None:
@@ -53,14 +55,32 @@ def _check(schema: Schema | None, query: ast.Query) -> None:
         raise QueryValidationError(errors)
 
 
-class Cond:
+class _Frozen:
+    """Immutable once made: attributes are set in ``__init__`` through ``_init`` only."""
+
+    __slots__ = ()
+
+    def _init(self, **values: object) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; its methods return new objects")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+
+class Cond(_Frozen):
     """A condition: combine with ``&`` (AND) and ``|`` (OR); negate with ``~`` where text can."""
 
     __slots__ = ("_schema", "expr")
 
+    expr: Expr
+    _schema: Schema | None
+
     def __init__(self, expr: Expr, schema: Schema | None = None) -> None:
-        self.expr = expr
-        self._schema = schema
+        self._init(expr=expr, _schema=schema)
 
     def __and__(self, other: Cond) -> Cond:
         result = and_(self.expr, _expr(other))
@@ -102,14 +122,16 @@ def _expr(cond: object) -> Expr:
     )
 
 
-class SortKey:
+class SortKey(_Frozen):
     """A field and a direction for ``Query.sort``: ``F.send_at`` (or ``+F.send_at``) and ``-F.send_at``."""
 
     __slots__ = ("direction", "name")
 
+    name: str
+    direction: int
+
     def __init__(self, name: str, direction: int) -> None:
-        self.name = name
-        self.direction = direction
+        self._init(name=name, direction=direction)
 
     def __neg__(self) -> SortKey:
         return SortKey(self.name, -self.direction)
@@ -121,14 +143,16 @@ class SortKey:
         return f"SortKey({self.name!r}, {self.direction})"
 
 
-class FieldRef:
+class FieldRef(_Frozen):
     """A field of the records; comparing it makes a condition (``F.id == 3``, ``F.type.in_([...])``)."""
 
     __slots__ = ("_schema", "name")
 
+    name: str
+    _schema: Schema | None
+
     def __init__(self, name: str, schema: Schema | None = None) -> None:
-        self.name = name
-        self._schema = schema
+        self._init(name=name, _schema=schema)
         if schema is not None and schema.field(name) is None:
             _check(schema, ast.Query(ast.Compare(name, Op.EQ, "")))
 
@@ -208,22 +232,24 @@ class FieldRef:
         return f"F.{self.name}" if self.name.isidentifier() else f"F({self.name!r})"
 
 
-class Fields:
+class Fields(_Frozen):
     """Field references: ``F.send_at`` or ``F("send_at")``; ``Fields(schema)`` checks as it builds."""
 
-    __slots__ = ("_schema",)
+    # A mangled name, so that F._schema is the field '_schema' like any other name.
+    __slots__ = ("__schema",)
+    __schema: Schema | None
 
     def __init__(self, schema: Schema | None = None) -> None:
-        self._schema = schema
+        self._init(_Fields__schema=schema)
 
     def __getattr__(self, name: str) -> FieldRef:
         if name.startswith("__"):
             raise AttributeError(name)
-        return FieldRef(name, self._schema)
+        return FieldRef(name, self.__schema)
 
     def __call__(self, name: str) -> FieldRef:
         """The field called ``name``, for names that are not Python identifiers."""
-        return FieldRef(name, self._schema)
+        return FieldRef(name, self.__schema)
 
     def bind(self, schema: Schema) -> Fields:
         """Field references checked against ``schema``: unknown fields and bad values raise at once."""
@@ -252,7 +278,10 @@ class _either(Generic[T]):
         return self.method.__get__(target, owner)  # type: ignore[no-any-return]
 
 
-class Query:
+_AstQuery = ast.Query
+
+
+class Query(_Frozen):
     """An immutable query builder; ``.ast`` is the ``querylang.ast.Query`` it stands for.
 
     ``Query.where(...)`` starts a query; ``.where``, ``.sort``, ``.limit``, ``.skip``,
@@ -262,10 +291,12 @@ class Query:
 
     __slots__ = ("_schema", "ast")
 
-    def __init__(self, query: ast.Query | None = None, *, schema: Schema | None = None) -> None:
+    ast: _AstQuery
+    _schema: Schema | None
+
+    def __init__(self, query: _AstQuery | None = None, *, schema: Schema | None = None) -> None:
         """Start from an AST query (``querylang.parse`` makes one), or from nothing."""
-        self.ast = query if query is not None else ast.Query()
-        self._schema = schema
+        self._init(ast=query if query is not None else ast.Query(), _schema=schema)
         _check(schema, self.ast)
 
     @classmethod

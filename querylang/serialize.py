@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Value, as_query
 from .errors import Diagnostic, QueryError
 from .percent import encode_key, encode_value
+from .syntax import MAX_PARAMETERS
 
 __all__ = ["format_value", "serialize"]
 
@@ -49,7 +50,12 @@ def format_value(value: Value) -> str:
                     )
                 ]
             )
-        return _format_datetime(value)
+        try:
+            return _format_datetime(value)
+        except OverflowError:
+            raise QueryError(
+                [Diagnostic("cannot-encode", f"datetime {value.isoformat()} is outside the years 1 to 9999 in UTC")]
+            ) from None
     if isinstance(value, date):
         return value.isoformat()
     raise QueryError([Diagnostic("cannot-encode", f"cannot write {type(value).__name__} {value!r} in a query string")])
@@ -70,6 +76,10 @@ def _format_datetime(value: datetime) -> str:
 
 
 def _condition(prefix: str, cond: Compare | Membership) -> list[str]:
+    if cond.field == "__proto__":
+        raise QueryError(
+            [Diagnostic("cannot-encode", "qs drops a '__proto__' key, so the server would never see this condition")]
+        )
     key = encode_key(cond.field) if not prefix else f"{prefix}[{encode_key(cond.field)}]"
     if isinstance(cond, Membership):
         # `[]` is one bracket level; under `$and[i][$or][j]` it would be the sixth, past qs's
@@ -160,4 +170,14 @@ def serialize(query: Query | object) -> str:
         parts.append(f"$select[]={encode_value(name)}")
     if query.load:
         parts.append("$load=" + ",".join(encode_value(name) for name in query.load))
+    if len(parts) > MAX_PARAMETERS:
+        raise QueryError(
+            [
+                Diagnostic(
+                    "too-many-parameters",
+                    f"the query needs {len(parts)} parameters; qs reads {MAX_PARAMETERS} and drops the rest",
+                    hint="split the query, or use fewer $in values",
+                )
+            ]
+        )
     return "&".join(parts)

@@ -101,7 +101,10 @@ def from_url(url: str) -> tuple[ContactCommunicationsURL, Query]:
     Raises:
         QueryError: the path is not a campaign-communications path, or the query is not valid.
     """
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    if url.startswith("//contacts/"):
+        url = BASE_URL + url  # a path with the documentation's double slash, not a host
+    parts = urlsplit(url)
     match = _PATH.fullmatch(parts.path)
     if match is None:
         raise _url_error(
