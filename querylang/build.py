@@ -311,6 +311,9 @@ class _Builder:
         keys: list[Sort] = []
         for name, child in node.items.items():
             name_span = node.spans.get(name, key_span)
+            if name.startswith("$"):
+                self.problem("bad-field-name", f"'{name}' is not a field: $sort takes field names", name_span)
+                continue
             values = child.values() if isinstance(child, Arr) else []
             if (
                 isinstance(child, Arr)

@@ -136,7 +136,8 @@ def _merge(target: Node, source: Node) -> Node:
             target.items[str(target.conflict)] = source
             target.spans[str(target.conflict)] = source.param.key_span
             return target
-        return Arr([target, source], source.param.key_span, conflict=True)
+        # strictMerge marks the pair of an object and a value as a conflict; two values are a plain pair.
+        return Arr([target, source], source.param.key_span, conflict=isinstance(target, Obj))
     if isinstance(target, Leaf):
         tail = source.items if isinstance(source, Arr) else [source]
         return Arr([target, *tail], target.param.key_span)

@@ -67,7 +67,7 @@ def _format_datetime(value: datetime) -> str:
     if offset == timedelta(0):
         return text + "Z"
     seconds = int(offset.total_seconds())
-    if seconds % 60:
+    if offset % timedelta(minutes=1):
         # RFC 3339 offsets are whole minutes; name the same instant in UTC instead.
         return _format_datetime(value.astimezone(UTC))
     sign = "+" if seconds >= 0 else "-"

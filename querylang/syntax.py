@@ -260,6 +260,15 @@ def _param(part: str, start: int, index: int, patterns: _Patterns) -> Param:
     else:
         texts, bounds, has_name, ok, full = _read_key(patterns.segment, key, start)
     if len(part) == len(key):
+        if "=" in key:
+            # qs cuts a parameter at its first ']=', or else at its first '=': here, inside a bracket.
+            at = start + key.index("=")
+            raise QuerySyntaxError.at(
+                "bracket-equals",
+                "'=' inside brackets of a key without a value: qs would end the key there",
+                Span(at, at + 1),
+                "write '=' in a key as %3D",
+            )
         value, value_ok, end = "", True, key_end
     else:
         raw_value = part[len(key) + 1 :]
