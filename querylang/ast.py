@@ -97,7 +97,7 @@ _NAME_HINT = "a field name is not empty, does not start with '$', holds no brack
 def _check_field(name: str) -> None:
     if not isinstance(name, str) or not name:
         raise QueryError([Diagnostic("bad-node", f"a field name must be a non-empty string, not {name!r}")])
-    if name[0] == "$" or "[" in name or "]" in name or is_array_index(name):
+    if name[0] == "$" or "[" in name or "]" in name or (name[0].isdigit() and is_array_index(name)):
         raise QueryError([Diagnostic("bad-node", f"field name {name!r} cannot be written in a query string")])
 
 

@@ -120,7 +120,7 @@ class _Builder:
     def field_conditions(self, name: str, node: Node, name_span: Span) -> list[Expr]:
         """``name=value`` or ``name[$op]=value...``: the conditions on one field."""
         self.fields.append((name, name_span))
-        if is_array_index(name):
+        if name[:1].isdigit() and is_array_index(name):
             self.problem(
                 "bad-field-name",
                 f"'{name}' cannot be a field name: qs reads a plain number in brackets as an array index",

@@ -217,7 +217,7 @@ def structure(params: Sequence[Param]) -> Obj:
         if first.has_name:
             # PERF: merging {name: inner} into the root is setting or merging one key.
             name = first.key_texts[0]
-            inner = _wrap(first, leaf, 1)
+            inner = _wrap(first, leaf, 1) if len(first.key_texts) > 1 else leaf
             if name in items:
                 items[name] = _merge(items[name], inner)
             else:
