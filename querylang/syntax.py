@@ -248,12 +248,17 @@ def _param(part: str, start: int, index: int, patterns: _Patterns) -> Param:
             Span(start, start + len(part)),
             f"send at most {MAX_PARAMETERS} parameters",
         )
-    match = patterns.key.match(part)
-    assert match is not None, part
-    key = match.group()
+    # The grammar has read the whole text, so the key ends at the first '=' outside brackets.
+    # PERF: a key without brackets, or with balanced raw ones, ends at the first '=' of all.
+    eq = part.find("=")
+    key = part if eq < 0 else part[:eq]
+    if "%5" in key or ("[" in key and key.count("[") != key.count("]")):
+        match = patterns.key.match(part)
+        assert match is not None, part
+        key = match.group()
     key_end = start + len(key)
     if "[" not in key and "%5" not in key:
-        name, ok = _decode(key)
+        name, ok = (key, True) if "%" not in key and "+" not in key else decode_component(key)
         texts: tuple[str, ...] = (name,)
         bounds: tuple[int, ...] = (start, key_end)
         has_name, full = True, name
@@ -274,7 +279,9 @@ def _param(part: str, start: int, index: int, patterns: _Patterns) -> Param:
         raw_value = part[len(key) + 1 :]
         if len(texts) == 1 and has_name and ("]=" in raw_value or "%5" in raw_value):
             _check_bracket_equals(raw_value, key_end + 1)
-        value, value_ok = _decode(raw_value)
+        value, value_ok = (
+            (raw_value, True) if "%" not in raw_value and "+" not in raw_value else decode_component(raw_value)
+        )
         end = start + len(part)
     return Param(start, key_end, end, texts, bounds, has_name, not ok, value, not value_ok, full, index)
 
