@@ -12,22 +12,17 @@ required (``QUERYLANG_QS_PATH`` or ``require('qs')``), the tests skip.
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
+from qs_node import run_qs
 
 import querylang
 from querylang import QuerySyntaxError
 
-SCRIPT = Path(__file__).with_name("qs_decode.js")
-DEFAULT_QS = Path("/tmp/reference-server/node_modules/qs")
 SEED = 20240527
 COUNT = 5000 if os.environ.get("QUERYLANG_HYPOTHESIS_PROFILE") == "fuzz" else 200
 
@@ -208,25 +203,7 @@ def _qs_input(text: str) -> str:
 
 
 def _run_qs(texts: list[str]) -> dict[str, object]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not on PATH")
-    env = dict(os.environ)
-    if "QUERYLANG_QS_PATH" not in env and DEFAULT_QS.exists():
-        env["QUERYLANG_QS_PATH"] = str(DEFAULT_QS)
-    inputs = sorted({_qs_input(t) for t in texts})
-    done = subprocess.run(
-        [node, str(SCRIPT)], input=json.dumps(inputs), capture_output=True, text=True, env=env, timeout=300
-    )
-    if done.returncode == 3:
-        pytest.skip(f"qs cannot be required: {done.stderr.strip()}")
-    assert done.returncode == 0, done.stderr
-    results = json.loads(done.stdout)
-    out: dict[str, object] = {}
-    for text, result in zip(inputs, results, strict=True):
-        assert "ok" in result, f"qs threw on {text!r}: {result}"
-        out[text] = result["ok"]
-    return out
+    return run_qs([_qs_input(t) for t in texts])
 
 
 @dataclass

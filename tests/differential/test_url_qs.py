@@ -15,25 +15,19 @@ else ``require('qs')``), the tests skip.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import random
-import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import unquote, urlencode
 
 import pytest
+from qs_node import run_qs
 
 import querylang
 from querylang import F, Query
 from querylang.builder import Cond, FieldRef
 
-SCRIPT = Path(__file__).with_name("qs_decode.js")
-DEFAULT_QS = Path("/tmp/reference-server/node_modules/qs")
 SEED = 20240605
 COUNT = 100
 
@@ -159,25 +153,7 @@ def queries() -> list[Query]:
 
 
 def _run_qs(texts: list[str]) -> dict[str, object]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not on PATH")
-    env = dict(os.environ)
-    if "QUERYLANG_QS_PATH" not in env and DEFAULT_QS.exists():
-        env["QUERYLANG_QS_PATH"] = str(DEFAULT_QS)
-    inputs = sorted(set(texts))
-    done = subprocess.run(
-        [node, str(SCRIPT)], input=json.dumps(inputs), capture_output=True, text=True, env=env, timeout=300
-    )
-    if done.returncode == 3:
-        pytest.skip(f"qs cannot be required: {done.stderr.strip()}")
-    assert done.returncode == 0, done.stderr
-    results = json.loads(done.stdout)
-    out: dict[str, object] = {}
-    for text, result in zip(inputs, results, strict=True):
-        assert "ok" in result, f"qs threw on {text!r}: {result}"
-        out[text] = result["ok"]
-    return out
+    return run_qs(texts)
 
 
 @dataclass
