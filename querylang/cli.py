@@ -127,6 +127,11 @@ def _cmd_find(args: argparse.Namespace) -> int:
     progress = sys.stderr.isatty() and not args.no_progress
     reader = RecordReader(args.files, input_format=args.input_format, on_bad=bad, progress=progress)
     schema = _schema(args)
+    found = check(args.query, schema)
+    if not any(d.severity == "error" for d in found):
+        for warning in found:  # a query that runs may still deserve a word (undefined, %ZZ, ...)
+            if not (args.all and warning.code == "limit-lowered"):
+                print(render(args.query, warning, prefix=True), file=sys.stderr)
     try:
         users = list(RecordReader([args.users])) if args.users else None
         result = find(

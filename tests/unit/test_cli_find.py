@@ -210,3 +210,19 @@ def test_the_issue_examples_run() -> None:
     assert table.returncode == 0
     piped = _run("completing_user_id=", "-", "--all", "--format", "jsonl", stdin=Path(JSONL).read_bytes())
     assert piped.returncode == 0
+
+
+def test_query_warnings_go_to_stderr_and_the_run_succeeds() -> None:
+    result = _run("campaign_name=undefined&$limit=1", str(JSONL))
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["total"] == 0
+    assert "warning[placeholder-value]" in result.stderr
+    assert "^^^^^^^^^" in result.stderr  # under 'undefined'
+
+
+def test_lowered_limit_is_no_warning_without_pagination() -> None:
+    assert "limit-lowered" in _run("$limit=500", str(JSONL)).stderr
+    result = _run("$limit=500", str(JSONL), "--all", "--format", "jsonl")
+    assert result.returncode == 0
+    assert "limit-lowered" not in result.stderr
+    assert len(result.stdout.splitlines()) == 400
