@@ -312,6 +312,14 @@ class _Builder:
             if name.startswith("$"):
                 self.problem("bad-field-name", f"'{name}' is not a field: $sort takes field names", name_span)
                 continue
+            if name[:1].isdigit() and is_array_index(name):
+                self.problem(
+                    "bad-field-name",
+                    f"'{name}' is not a field: qs reads a plain number in brackets as an array index",
+                    name_span,
+                    "write $sort[field]=1 or $sort[field]=-1",
+                )
+                continue
             values = child.values() if isinstance(child, Arr) else []
             if (
                 isinstance(child, Arr)

@@ -221,7 +221,15 @@ def _probes(case: Case) -> list[str]:
     span = case.error.diagnostic.span
     if case.error.diagnostic.code == "too-many-parameters":
         return [case.text[: span.start]]  # qs keeps the first 1000 parameters only
-    return [case.text[: span.start] + case.text[span.end :]]
+    probes = [case.text[: span.start] + case.text[span.end :]]
+    # The whole parameter too: qs drops all of '__proto__[[x]', not only its brackets.
+    start = 1 if case.text.startswith("?") else 0
+    for part in case.text[start:].split("&"):
+        if start <= span.start <= start + len(part):
+            probes.append(case.text[:start] + case.text[start + len(part) + 1 :])
+            break
+        start += len(part) + 1
+    return probes
 
 
 @dataclass
@@ -257,8 +265,9 @@ def oracle() -> Oracle:
             canonical.append(_decode(querylang.serialize(querylang.parse(case.text))))
         except querylang.QueryError:
             continue
-    every = [c.text for c in cases + canonical] + [p for c in cases for p in c.probes]
-    every += [text for _, texts in KNOWN_CASES.values() for text in texts] + list(FIXED_CASES)
+    pinned = [_decode(text) for _, texts in KNOWN_CASES.values() for text in texts]
+    pinned += [_decode(text) for text in FIXED_CASES]
+    every = [c.text for c in cases + canonical + pinned] + [p for c in cases + pinned for p in c.probes]
     return Oracle(cases, canonical, _run_qs(every))
 
 
@@ -350,11 +359,20 @@ def justification(oracle: Oracle, case: Case) -> str | None:
     code = case.error.diagnostic.code
     span = case.error.diagnostic.span
     theirs = oracle.reference(case.text)
-    ignorable = ("text-after-bracket", "empty-key", "dropped-value", "too-many-parameters", "stray-bracket")
-    if code in ignorable and any(oracle.reference(probe) == theirs for probe in case.probes):
+    # Any refused text that qs's result does not depend on was silently dropped ('__proto__%5B':
+    # qs drops the whole key, unclosed bracket and all).
+    if code != "proto-key" and any(oracle.reference(probe) == theirs for probe in case.probes):
         return "qs ignores the refused text"
-    bracketed = ("stray-bracket", "unclosed-bracket", "nested-bracket", "too-deep", "bracket-equals", "empty-key")
-    if code in bracketed and _bracket_in_a_key(theirs):
+    structural = (
+        "stray-bracket",
+        "unclosed-bracket",
+        "nested-bracket",
+        "too-deep",
+        "bracket-equals",
+        "empty-key",
+        "text-after-bracket",
+    )
+    if code in structural and _bracket_in_a_key(theirs):
         return "qs keeps a bracket inside a key"
     if code in ("text-after-bracket", "stray-bracket") and _qs_ignores_key_text_at(case.text, span.start):
         # Removing the text can change how qs decodes the rest of the key (all or nothing),

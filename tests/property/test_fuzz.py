@@ -122,6 +122,15 @@ def test_sort_by_a_dollar_name_is_a_validation_error(text: str) -> None:
     _assert_error_well_formed(raised.value, text)
 
 
+@pytest.mark.parametrize("text", ["$sort[0]=1&$sort[id]=1", "$sort[id]=-1&$sort[1]=1", "$sort[]=1&$sort[id]=1"])
+def test_sort_by_a_plain_number_beside_a_field_is_a_validation_error(text: str) -> None:
+    # Once a bare QueryError without a position: qs makes $sort the object {'0': '1', 'id': '1'}
+    # and build.py made Sort('0') before checking the name.
+    with pytest.raises(QueryValidationError) as raised:
+        querylang.parse(text)
+    _assert_error_well_formed(raised.value, text)
+
+
 @given(st.text())
 @example("")
 @example("?")

@@ -39,6 +39,8 @@ integer_texts = st.one_of(
 )
 boolean_texts = st.sampled_from(["true", "false"])
 enum_texts = st.sampled_from(["Email Contact", "Call Contact", "Text Contact"])
+
+
 def _storable(text: str) -> bool:
     # PostgreSQL refuses NUL in text, and a pattern ending in a lone backslash (validation follows).
     return "\x00" not in text and (len(text) - len(text.rstrip("\\"))) % 2 == 0
