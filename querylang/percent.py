@@ -18,6 +18,10 @@ _VALUE_SAFE = ":,@/!$'()*"
 _KEY_SAFE = ":,@/!$'()*"
 
 
+# Every escape of an ASCII character, with its hex digits in either case ("%2f" and "%2F").
+_ASCII_ESCAPES = {high + low: chr(int(high + low, 16)) for high in "01234567" for low in "0123456789abcdefABCDEF"}
+
+
 def is_array_index(text: str) -> bool:
     """Whether qs reads ``text`` inside brackets as an array index (``"7"`` yes, ``"07"`` no)."""
     return text.isdigit() and text.isascii() and (text == "0" or text[0] != "0")
@@ -41,6 +45,13 @@ def decode_component(raw: str) -> tuple[str, bool]:
     text = raw.replace("+", " ") if "+" in raw else raw
     if "%" not in text:
         return text, True
+    # PERF: escapes of ASCII characters (nearly all of them in a query) by table; anything
+    # else, an invalid escape included, takes the byte-level path below.
+    pieces = text.split("%")
+    try:
+        return pieces[0] + "".join([_ASCII_ESCAPES[piece[:2]] + piece[2:] for piece in pieces[1:]]), True
+    except KeyError:
+        pass
     if _BAD_ESCAPE.search(text) is None:
         try:
             return unquote_to_bytes(text).decode("utf-8"), True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 __all__ = ["NOWHERE", "Span", "caret_lines", "line_and_column"]
@@ -41,6 +42,9 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
     return line, column
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def caret_lines(text: str, span: Span, indent: str = "  ", width: int = 100) -> str:
     """The line of ``text`` that holds ``span`` and a line of carets under the span.
 
@@ -68,6 +72,8 @@ def caret_lines(text: str, span: Span, indent: str = "  ", width: int = 100) -> 
     else:
         line = text[line_start:line_end]
         pad_source = text[line_start:start]
+    if not line.isascii():
+        line = _SURROGATE.sub("\ufffd", line)  # one character each, so the carets stay aligned
     carets = "^" * max(end - start, 1)
     pad = "".join("\t" if ch == "\t" else " " for ch in pad_source)
     return f"{indent}{line}\n{indent}{pad}{carets}"

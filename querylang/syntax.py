@@ -375,6 +375,8 @@ def read_params(text: str, *, fast: bool = True) -> list[Param]:
     """
     if not text:
         return []
+    if not text.isascii():
+        _check_characters(text)
     from lark.exceptions import UnexpectedInput, VisitError
 
     try:
@@ -392,6 +394,22 @@ def read_params(text: str, *, fast: bool = True) -> list[Param]:
     except UnexpectedInput as error:
         raise _syntax_error(text, error).with_text(text) from None
     return result
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_characters(text: str) -> None:
+    """Refuse a lone surrogate: no URL carries one (Python makes them of bytes that are not UTF-8)."""
+    bad = _SURROGATE.search(text)
+    if bad is not None:
+        at = bad.start()
+        raise QuerySyntaxError.at(
+            "bad-character",
+            f"character U+{ord(text[at]):04X} is a lone surrogate, which no URL can carry",
+            Span(at, at + 1),
+            "decode the URL's bytes as UTF-8, or percent-encode them",
+        ).with_text(text)
 
 
 def _syntax_error(text: str, error: UnexpectedInput) -> QuerySyntaxError:

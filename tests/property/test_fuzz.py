@@ -143,6 +143,8 @@ def test_arbitrary_text_raises_only_query_errors(text: str) -> None:
 
 
 @given(st.text(st.characters(exclude_categories=())))
+@example("a=\ud800%20")
+@example("a\udcff[b]=1")
 def test_text_with_surrogates_raises_only_query_errors(text: str) -> None:
     check_total(text)
 

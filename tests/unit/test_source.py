@@ -130,3 +130,7 @@ def test_with_text_shifts_spans() -> None:
 def test_diagnostic_shifted_keeps_nowhere() -> None:
     assert Diagnostic("x", "m").shifted(5).span == NOWHERE
     assert Diagnostic("x", "m", Span(1, 2)).shifted(5).span == Span(6, 7)
+
+
+def test_caret_lines_show_a_lone_surrogate_as_a_replacement_character() -> None:
+    assert caret_lines("a=\udcff&b", Span(4, 5)) == "  a=\ufffd&b\n      ^"

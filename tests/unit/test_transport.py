@@ -238,3 +238,26 @@ def test_decode_lists_integer_keys_first_at_the_top_like_javascript() -> None:
 
 def test_decode_lists_integer_keys_first_in_nested_objects_like_javascript() -> None:
     assert list(querylang.decode("a[b]=1&a[]=2")["a"]) == ["0", "b"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [("a=\ud800", 2), ("a=\udcff%20", 2), ("a\udcff[b]=1", 1), ("é=1&b[\udfff]=2", 6), ("\ud83d=x", 0)],
+)
+def test_lone_surrogate_is_a_syntax_error_at_the_character(text: str, at: int) -> None:
+    # Python makes lone surrogates of command-line bytes that are not UTF-8; no URL carries one.
+    # Once a UnicodeEncodeError from urllib when the text also held an escape.
+    for read in (querylang.decode, querylang.parse):
+        with pytest.raises(QuerySyntaxError) as raised:
+            read(text)
+        assert (raised.value.diagnostic.code, raised.value.diagnostic.span) == ("bad-character", Span(at, at + 1))
+        assert raised.value.text == text
+        str(raised.value).encode("utf-8")  # printable: the caret line shows U+FFFD in its place
+
+
+def test_escapes_of_ascii_characters_decode_in_either_case() -> None:
+    assert querylang.decode("a=%2f%2F%7e%7E%41%61%00") == {"a": "//~~Aa\x00"}
+
+
+def test_non_ascii_escapes_decode_as_utf8_and_invalid_ones_stay_raw() -> None:
+    assert querylang.decode("a=caf%C3%A9%20x&b=%E9&c=%2&d=100%") == {"a": "café x", "b": "%E9", "c": "%2", "d": "100%"}
