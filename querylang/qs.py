@@ -90,12 +90,12 @@ def _wrap(param: Param, leaf: Node, first: int) -> Node:
 
     ``first`` is the position, among the key's parts, of the first part to wrap with.
     """
-    texts, bounds = param.key_texts, param.key_bounds
+    texts, has_name = param.key.texts, param.key.has_name
     node = leaf
     for i in range(len(texts) - 1, first - 1, -1):
         text = texts[i]
-        span = Span(bounds[2 * i], bounds[2 * i + 1])
-        bracketed = i > 0 or not param.has_name
+        span = param.key_part_span(i)
+        bracketed = i > 0 or not has_name
         index = _index(text) if bracketed else None
         if bracketed and text == "":
             # `[]` appends; qs's [].concat flattens an array below it (`a[][]=1` is a: ["1"]).
@@ -214,15 +214,15 @@ def structure(params: Sequence[Param]) -> Obj:
         group = grouped[key]
         first = group[0]
         leaf: Node = first if len(group) == 1 else Arr(list(group), first.key_span)
-        if first.has_name:
+        if first.key.has_name:
             # PERF: merging {name: inner} into the root is setting or merging one key.
-            name = first.key_texts[0]
-            inner = _wrap(first, leaf, 1) if len(first.key_texts) > 1 else leaf
+            name = first.key.texts[0]
+            inner = _wrap(first, leaf, 1) if len(first.key.texts) > 1 else leaf
             if name in items:
                 items[name] = _merge(items[name], inner)
             else:
                 items[name] = inner
-                spans[name] = Span(first.key_bounds[0], first.key_bounds[1])
+                spans[name] = first.key_part_span(0)
         else:
             merged = _merge(root, _wrap(first, leaf, 0))
             assert merged is root

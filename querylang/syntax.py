@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import lark
     from lark.exceptions import UnexpectedInput
 
-__all__ = ["MAX_DEPTH", "MAX_PARAMETERS", "Param", "Piece", "grammar_path", "read_params"]
+__all__ = ["MAX_DEPTH", "MAX_PARAMETERS", "Key", "Param", "Piece", "grammar_path", "read_params"]
 
 MAX_DEPTH = 5
 """Bracket segments a key may have (qs ``depth``)."""
@@ -49,6 +49,17 @@ class Piece(NamedTuple):
 _span = tuple.__new__
 
 
+class Key(NamedTuple):
+    """What a key says, wherever it is written: its decoded parts, with offsets from its start."""
+
+    texts: tuple[str, ...]  # the decoded name (when there is one) and segments
+    bounds: tuple[int, ...]  # their raw (start, end) offsets from the key's start, flattened
+    has_name: bool  # False when the key starts with a bracket
+    raw: bool  # an invalid escape made the decoder keep the key as written
+    full: str  # the decoded key as qs sees it before reading its brackets (`a[b][]`)
+    too_deep: Span | None  # where the key passes MAX_DEPTH, from its start
+
+
 class Param:
     """One ``key=value`` parameter as written.
 
@@ -60,44 +71,25 @@ class Param:
 
     # PERF: one flat object per parameter; the Span and Piece views are made on demand, since
     # building them eagerly was most of the cost of reading a query.
-    __slots__ = (
-        "_bounds",
-        "_key_raw",
-        "_texts",
-        "end",
-        "full_key",
-        "has_name",
-        "index",
-        "key_end",
-        "start",
-        "value_raw",
-        "value_text",
-    )
+    __slots__ = ("end", "full_key", "index", "key", "key_end", "start", "value_raw", "value_text")
 
     def __init__(
         self,
         start: int,
         key_end: int,
         end: int,
-        texts: tuple[str, ...],
-        bounds: tuple[int, ...],
-        has_name: bool,  # noqa: FBT001
-        key_raw: bool,  # noqa: FBT001
+        key: Key,
         value_text: str,
         value_raw: bool,  # noqa: FBT001
-        full_key: str,
         index: int,
     ) -> None:
         self.start = start
         self.key_end = key_end
         self.end = end
-        self._texts = texts  # the decoded name (if any) and segments
-        self._bounds = bounds  # their raw (start, end) offsets, flattened
-        self.has_name = has_name
-        self._key_raw = key_raw
+        self.key = key
+        self.full_key = key.full
         self.value_text = value_text
         self.value_raw = value_raw
-        self.full_key = full_key
         self.index = index
 
     @property
@@ -131,29 +123,33 @@ class Param:
         return Piece(self.value_text, self.value_span, self.value_raw)
 
     @property
-    def key_texts(self) -> tuple[str, ...]:
-        """The decoded name (when there is one) and segments."""
-        return self._texts
+    def has_name(self) -> bool:
+        """Whether the key has a name before its brackets."""
+        return self.key.has_name
 
     @property
-    def key_bounds(self) -> tuple[int, ...]:
-        """The raw offsets of ``key_texts``, flattened: start, end, start, end..."""
-        return self._bounds
+    def key_texts(self) -> tuple[str, ...]:
+        """The decoded name (when there is one) and segments."""
+        return self.key.texts
+
+    def key_part_span(self, i: int) -> Span:
+        """The raw span of ``key_texts[i]``."""
+        bounds, start = self.key.bounds, self.start
+        return _span(Span, (start + bounds[2 * i], start + bounds[2 * i + 1]))
 
     def _pieces(self) -> list[Piece]:
-        b = self._bounds
-        return [Piece(text, Span(b[2 * i], b[2 * i + 1]), self._key_raw) for i, text in enumerate(self._texts)]
+        return [Piece(text, self.key_part_span(i), self.key.raw) for i, text in enumerate(self.key.texts)]
 
     @property
     def name(self) -> Piece | None:
         """The key's name, before its brackets."""
-        return self._pieces()[0] if self.has_name else None
+        return self._pieces()[0] if self.key.has_name else None
 
     @property
     def segments(self) -> tuple[Piece, ...]:
         """The key's bracket segments; a segment's span is what is between its brackets."""
         pieces = self._pieces()
-        return tuple(pieces[1:] if self.has_name else pieces)
+        return tuple(pieces[1:] if self.key.has_name else pieces)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Param) and all(getattr(self, a) == getattr(other, a) for a in _PARAM_FIELDS)
@@ -239,6 +235,12 @@ def _decode(text: str) -> tuple[str, bool]:
     return decode_component(text) if "%" in text or "+" in text else (text, True)
 
 
+# PERF: keys repeat (a few dozen fields and operators), so what each one says is kept; read
+# with brackets and escapes, a key costs more than the rest of its parameter.
+_KEYS: dict[str, Key] = {}
+_KEYS_KEPT = 4096
+
+
 def _param(part: str, start: int, index: int, patterns: _Patterns) -> Param:
     """One parameter from its text (``key`` or ``key=value``) and its offset in the query."""
     if index >= MAX_PARAMETERS:
@@ -251,52 +253,57 @@ def _param(part: str, start: int, index: int, patterns: _Patterns) -> Param:
     # The grammar has read the whole text, so the key ends at the first '=' outside brackets.
     # PERF: a key without brackets, or with balanced raw ones, ends at the first '=' of all.
     eq = part.find("=")
-    key = part if eq < 0 else part[:eq]
-    if "%5" in key or ("[" in key and key.count("[") != key.count("]")):
+    raw_key = part if eq < 0 else part[:eq]
+    if "%5" in raw_key or ("[" in raw_key and raw_key.count("[") != raw_key.count("]")):
         match = patterns.key.match(part)
         assert match is not None, part
-        key = match.group()
-    key_end = start + len(key)
-    if "[" not in key and "%5" not in key:
-        name, ok = (key, True) if "%" not in key and "+" not in key else decode_component(key)
-        texts: tuple[str, ...] = (name,)
-        bounds: tuple[int, ...] = (start, key_end)
-        has_name, full = True, name
-    else:
-        texts, bounds, has_name, ok, full = _read_key(patterns.segment, key, start)
-    if len(part) == len(key):
-        if "=" in key:
+        raw_key = match.group()
+    key = _KEYS.get(raw_key)
+    if key is None:
+        key = _read_key(patterns.segment, raw_key)
+        if len(_KEYS) >= _KEYS_KEPT:
+            _KEYS.clear()
+        _KEYS[raw_key] = key
+    if key.too_deep is not None:
+        raise QuerySyntaxError.at(
+            "too-deep",
+            f"key has {len(key.texts) - key.has_name} bracket levels; at most {MAX_DEPTH} are allowed",
+            Span(start + key.too_deep.start, start + key.too_deep.end),
+            "qs keeps deeper brackets as one literal segment",
+        )
+    key_end = start + len(raw_key)
+    if len(part) == len(raw_key):
+        if "=" in raw_key:
             # qs cuts a parameter at its first ']=', or else at its first '=': here, inside a bracket.
-            at = start + key.index("=")
+            at = start + raw_key.index("=")
             raise QuerySyntaxError.at(
                 "bracket-equals",
                 "'=' inside brackets of a key without a value: qs would end the key there",
                 Span(at, at + 1),
                 "write '=' in a key as %3D",
             )
-        value, value_ok, end = "", True, key_end
-    else:
-        raw_value = part[len(key) + 1 :]
-        if len(texts) == 1 and has_name and ("]=" in raw_value or "%5" in raw_value):
-            _check_bracket_equals(raw_value, key_end + 1)
-        value, value_ok = (
-            (raw_value, True) if "%" not in raw_value and "+" not in raw_value else decode_component(raw_value)
-        )
-        end = start + len(part)
-    return Param(start, key_end, end, texts, bounds, has_name, not ok, value, not value_ok, full, index)
+        return Param(start, key_end, key_end, key, "", False, index)  # noqa: FBT003
+    raw_value = part[len(raw_key) + 1 :]
+    if len(key.texts) == 1 and key.has_name and ("]=" in raw_value or "%5" in raw_value):
+        _check_bracket_equals(raw_value, key_end + 1)
+    if "%" not in raw_value and "+" not in raw_value:
+        return Param(start, key_end, start + len(part), key, raw_value, False, index)  # noqa: FBT003
+    value, value_ok = decode_component(raw_value)
+    return Param(start, key_end, start + len(part), key, value, not value_ok, index)
 
 
-def _read_key(
-    segment: re.Pattern[str], key: str, start: int
-) -> tuple[tuple[str, ...], tuple[int, ...], bool, bool, str]:
+def _read_key(segment: re.Pattern[str], key: str) -> Key:
     """Split a key into its name and segments and decode it as a whole (all or nothing)."""
+    if "[" not in key and "%5" not in key:
+        name, ok = (key, True) if "%" not in key and "+" not in key else decode_component(key)
+        return Key((name,), (0, len(key)), True, not ok, name, None)  # noqa: FBT003
     if "%" not in key:
         # PERF: raw brackets only; the grammar already checked that they pair up.
         raw = key.split("[")
         head = raw[0]
         parts = [head, *(r[:-1] for r in raw[1:])] if head else [r[:-1] for r in raw[1:]]
-        bounds = [start, start + len(head)] if head else []
-        at = start + len(head)
+        bounds = [0, len(head)] if head else []
+        at = len(head)
         for r in raw[1:]:
             bounds += (at + 1, at + len(r))
             at += len(r) + 1
@@ -309,20 +316,16 @@ def _read_key(
         decoded = [_decode(part) for part in parts]
         ok = all(good for _, good in decoded)
         texts = [text for text, _ in decoded] if ok else [_raw_piece(part) for part in parts]
-        bounds = [start, start + len(head)] if head else []
+        bounds = [0, len(head)] if head else []
         for m in found:
-            bounds += (start + m.start(1), start + m.end(1))
+            bounds += (m.start(1), m.end(1))
     depth = len(texts) - (1 if head else 0)
+    too_deep = None
     if depth > MAX_DEPTH:
         first = bounds[2 * (len(texts) - depth + MAX_DEPTH)] - 1
-        raise QuerySyntaxError.at(
-            "too-deep",
-            f"key has {depth} bracket levels; at most {MAX_DEPTH} are allowed",
-            Span(first if key[first - start] == "[" else first - 2, start + len(key)),
-            "qs keeps deeper brackets as one literal segment",
-        )
+        too_deep = Span(first if key[first] == "[" else first - 2, len(key))
     full = (texts[0] + "".join(f"[{text}]" for text in texts[1:])) if head else "".join(f"[{t}]" for t in texts)
-    return tuple(texts), tuple(bounds), bool(head), ok, full
+    return Key(tuple(texts), tuple(bounds), bool(head), not ok, full, too_deep)
 
 
 def _check_bracket_equals(raw_value: str, offset: int) -> None:
