@@ -325,6 +325,78 @@ class Query:
                 raise QueryError([Diagnostic("bad-node", f"relation name {name!r} cannot be written in $load")])
 
 
+# ---- construction for build.py
+
+# PERF: build.py makes nodes whose invariants it has already checked (the operator, distinct
+# sort keys, non-empty lists, relation names). These set the slots directly, without the
+# keyword handling and frozen __setattr__ of the generated __init__: three times faster, a
+# quarter of parsing. Each takes every field in order; tests hold them to the constructors.
+_new = object.__new__
+_slot = {
+    (cls, field.name): cls.__dict__[field.name].__set__
+    for cls in (Compare, Membership, Sort, Query)
+    for field in dataclasses.fields(cls)
+}
+_compare_field, _compare_op, _compare_value, _compare_span, _compare_field_span, _compare_value_span = (
+    _slot[Compare, name] for name in ("field", "op", "value", "span", "field_span", "value_span")
+)
+_member_field, _member_op, _member_values, _member_span, _member_field_span, _member_value_spans = (
+    _slot[Membership, name] for name in ("field", "op", "values", "span", "field_span", "value_spans")
+)
+_sort_field, _sort_direction, _sort_span, _sort_field_span, _sort_direction_span = (
+    _slot[Sort, name] for name in ("field", "direction", "span", "field_span", "direction_span")
+)
+_query_slots = tuple(_slot[Query, field.name] for field in dataclasses.fields(Query))
+
+
+def made_compare(field: str, op: Op, value: Value, span: Span, field_span: Span, value_span: Span) -> Compare:
+    """``Compare`` for a caller that knows ``op`` is neither ``$in`` nor ``$nin``."""
+    _check_field(field)
+    node: Compare = _new(Compare)
+    _compare_field(node, field)
+    _compare_op(node, op)
+    _compare_value(node, value)
+    _compare_span(node, span)
+    _compare_field_span(node, field_span)
+    _compare_value_span(node, value_span)
+    return node
+
+
+def made_membership(
+    field: str, op: Op, values: tuple[Value, ...], span: Span, field_span: Span, value_spans: tuple[Span, ...]
+) -> Membership:
+    """``Membership`` for a caller that knows ``op`` is ``$in`` or ``$nin`` and ``values`` is not empty."""
+    _check_field(field)
+    node: Membership = _new(Membership)
+    _member_field(node, field)
+    _member_op(node, op)
+    _member_values(node, values)
+    _member_span(node, span)
+    _member_field_span(node, field_span)
+    _member_value_spans(node, value_spans)
+    return node
+
+
+def made_sort(field: str, direction: str | int, span: Span, field_span: Span, direction_span: Span) -> Sort:
+    """``Sort``, checking the field name only."""
+    _check_field(field)
+    node: Sort = _new(Sort)
+    _sort_field(node, field)
+    _sort_direction(node, direction)
+    _sort_span(node, span)
+    _sort_field_span(node, field_span)
+    _sort_direction_span(node, direction_span)
+    return node
+
+
+def made_query(*fields: object) -> Query:
+    """``Query`` from every field in order, for a caller that checked what ``__post_init__`` checks."""
+    node: Query = _new(Query)
+    for set_slot, value in zip(_query_slots, fields, strict=True):
+        set_slot(node, value)
+    return node
+
+
 def as_query(obj: object) -> Query:
     """The AST of a query: a ``Query``, or an object holding one in ``.ast`` (the builder's).
 

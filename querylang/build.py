@@ -7,9 +7,22 @@ collected and raised at once, each pointing at the parameter that caused it.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from .ast import FILTERS, AllOf, Compare, Expr, Membership, Op, Query, Sort, and_, or_
+from .ast import (
+    FILTERS,
+    AllOf,
+    Expr,
+    Op,
+    Query,
+    Sort,
+    and_,
+    made_compare,
+    made_membership,
+    made_query,
+    made_sort,
+    or_,
+)
 from .errors import Diagnostic, QueryError, QueryValidationError, suggest
 from .percent import is_array_index
 from .qs import Arr, Leaf, Node, Obj, structure
@@ -36,8 +49,6 @@ def _span_of(node: Node, fallback: Span) -> Span:
     return Span(min(s.start for s in spans), max(s.end for s in spans))
 
 
-_PART = {"$limit": "limit", "$skip": "skip", "$sort": "sort", "$select": "select", "$load": "load"}
-_SPANS = {"$limit": "limit_span", "$skip": "skip_span", "$select": "select_spans", "$load": "load_spans"}
 
 
 class _Builder:
@@ -134,9 +145,7 @@ class _Builder:
         if isinstance(node, Leaf):
             if node.value_raw:
                 self.note_raw(node)
-            return [
-                Compare(name, Op.EQ, node.value_text, span=node.span, field_span=name_span, value_span=node.value_span)
-            ]
+            return [made_compare(name, Op.EQ, node.value_text, node.span, name_span, node.value_span)]
         if isinstance(node, Arr):
             kinds = {type(item) for item in node.values()}
             if not node.conflict and kinds == {Leaf} and len(node.values()) == 1:
@@ -166,21 +175,19 @@ class _Builder:
                 leaves = self.listed(child, f"'{name}[{key}]'", key_span)
                 if leaves is not None:
                     found.append(
-                        Membership(
+                        made_membership(
                             name,
                             op,
                             tuple(leaf.text for leaf in leaves),
-                            span=_span_of(child, key_span),
-                            field_span=name_span,
-                            value_spans=tuple(leaf.value_span for leaf in leaves),
+                            _span_of(child, key_span),
+                            name_span,
+                            tuple(leaf.value_span for leaf in leaves),
                         )
                     )
                 continue
             leaf = self.single(child, f"'{name}[{key}]'", key_span, f"use {name}[$in][]=… for any of several values")
             if leaf is not None:
-                found.append(
-                    Compare(name, op, leaf.text, span=leaf.param.span, field_span=name_span, value_span=leaf.value_span)
-                )
+                found.append(made_compare(name, op, leaf.text, leaf.param.span, name_span, leaf.value_span))
         return found
 
     def condition_set(self, obj: Obj, *, allow_or: bool, where: str) -> list[Expr]:
@@ -290,12 +297,23 @@ class _Builder:
                     suggest(key, FILTERS) or "filters are " + ", ".join(FILTERS),
                 )
         where = and_(*items) if len(items) != 1 or not isinstance(items[0], AllOf) else items[0]
-        # PERF: only the parts the query has; a dozen keyword defaults cost as much as a condition.
-        given: dict[str, Any] = {_PART[key]: value for key, value in parts.items()}
-        given.update({_SPANS[key]: value for key, value in spans.items()})
-        if self.warnings:
-            given["warnings"] = tuple(self.warnings)
-        return Query(where, **given)
+        # Every rule of Query.__post_init__ holds here: sort keys are an object's (distinct) keys,
+        # lists have an item at least, relation names were checked by load().
+        get, at = parts.get, spans.get
+        return made_query(
+            where,
+            get("$limit"),
+            get("$skip"),
+            get("$sort", ()),
+            get("$select"),
+            get("$load"),
+            NOWHERE,
+            at("$limit", NOWHERE),
+            at("$skip", NOWHERE),
+            at("$select", ()),
+            at("$load", ()),
+            tuple(self.warnings),
+        )
 
     def sort(self, node: Node, key_span: Span) -> tuple[Sort, ...]:
         if not isinstance(node, Obj):
@@ -337,9 +355,7 @@ class _Builder:
                 continue
             leaf = self.single(child, f"'$sort[{name}]'", name_span)
             if leaf is not None:
-                keys.append(
-                    Sort(name, leaf.text, span=leaf.param.span, field_span=name_span, direction_span=leaf.value_span)
-                )
+                keys.append(made_sort(name, leaf.text, leaf.param.span, name_span, leaf.value_span))
         return tuple(keys)
 
     def load(self, node: Node, key_span: Span, parts: dict[str, object], spans: dict[str, object]) -> None:

@@ -7,6 +7,7 @@ queries with fragments spliced in, which reach the deep paths (``$and[0][$or][1]
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import lark
@@ -69,6 +70,24 @@ def _node_spans(query: querylang.ast.Query) -> Iterator[Span]:
             stack.extend(node.items)
 
 
+def _reconstructed(expr: ast.Expr) -> ast.Expr:
+    if isinstance(expr, ast.AllOf | ast.AnyOf):
+        return type(expr)(tuple(_reconstructed(item) for item in expr.items), span=expr.span)
+    return dataclasses.replace(expr)
+
+
+def assert_constructible(query: ast.Query) -> None:
+    """Every node parse made (build.py sets slots directly) is one the checked constructors make."""
+    again = dataclasses.replace(
+        query,
+        where=None if query.where is None else _reconstructed(query.where),
+        sort=tuple(dataclasses.replace(key) for key in query.sort),
+    )
+    assert again == query
+    assert [list(_node_spans(again))] == [list(_node_spans(query))]
+    assert repr(again) == repr(query)
+
+
 def _assert_inside(span: Span, text: str) -> None:
     if span.known:
         assert 0 <= span.start <= span.end <= len(text), f"span {span} outside {len(text)} characters"
@@ -99,6 +118,7 @@ def check_total(text: str) -> None:
     else:
         for span in _node_spans(query):
             _assert_inside(span, text)
+        assert_constructible(query)
     try:
         querylang.decode(text)
     except QueryError as error:

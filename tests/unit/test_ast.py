@@ -7,8 +7,10 @@ import dataclasses
 import pytest
 
 import querylang
-from querylang import Op, QueryError, Span
+from querylang import Op, QueryError, Span, ast
 from querylang.ast import AllOf, AnyOf, Compare, Membership, Query, Sort, and_, conditions, or_
+from querylang.errors import Diagnostic
+from querylang.source import NOWHERE
 
 A = Compare("a", Op.EQ, "1")
 B = Compare("b", Op.EQ, "2")
@@ -234,3 +236,54 @@ def test_unknown_spelling_is_no_operator(text: str) -> None:
 def test_every_documented_operator_exists() -> None:
     spellings = {op.spelling for op in Op}
     assert spellings == {"", "$ne", "$in", "$nin", "$lt", "$lte", "$gt", "$gte", "$like", "$notlike", "$ilike"}
+
+
+# ---- the constructors build.py uses (slots set directly)
+
+
+def _all_fields(node: object) -> list[object]:
+    return [getattr(node, field.name) for field in dataclasses.fields(node)]  # type: ignore[arg-type]
+
+
+def test_made_nodes_hold_what_the_constructors_hold() -> None:
+    a, b, c, d = Span(0, 1), Span(2, 3), Span(4, 5), Span(6, 7)
+    compare = ast.made_compare("f", Op.GT, "1", a, b, c)
+    assert _all_fields(compare) == _all_fields(ast.Compare("f", Op.GT, "1", span=a, field_span=b, value_span=c))
+    member = ast.made_membership("f", Op.NIN, ("1", "2"), a, b, (c, d))
+    expected = ast.Membership("f", Op.NIN, ("1", "2"), span=a, field_span=b, value_spans=(c, d))
+    assert _all_fields(member) == _all_fields(expected)
+    key = ast.made_sort("f", "-1", a, b, c)
+    assert _all_fields(key) == _all_fields(ast.Sort("f", "-1", span=a, field_span=b, direction_span=c))
+    warning = Diagnostic("raw-value", "kept", d, severity="warning")
+    query = ast.made_query(compare, "10", "5", (key,), ("f",), ("r",), a, b, c, (d,), (a,), (warning,))
+    assert _all_fields(query) == _all_fields(
+        ast.Query(
+            compare,
+            limit="10",
+            skip="5",
+            sort=(key,),
+            select=("f",),
+            load=("r",),
+            span=a,
+            limit_span=b,
+            skip_span=c,
+            select_spans=(d,),
+            load_spans=(a,),
+            warnings=(warning,),
+        )
+    )
+
+
+@pytest.mark.parametrize("name", ["", "$f", "a[b]", "0"])
+def test_made_nodes_still_refuse_a_field_name_text_cannot_write(name: str) -> None:
+    with pytest.raises(QueryError):
+        ast.made_compare(name, Op.EQ, "1", NOWHERE, NOWHERE, NOWHERE)
+    with pytest.raises(QueryError):
+        ast.made_membership(name, Op.IN, ("1",), NOWHERE, NOWHERE, ())
+    with pytest.raises(QueryError):
+        ast.made_sort(name, "1", NOWHERE, NOWHERE, NOWHERE)
+
+
+def test_made_query_takes_every_field() -> None:
+    with pytest.raises(ValueError, match="zip"):
+        ast.made_query(None, "10")
