@@ -185,7 +185,12 @@ class _Builder:
                         )
                     )
                 continue
-            leaf = self.single(child, f"'{name}[{key}]'", key_span, f"use {name}[$in][]=… for any of several values")
+            # PERF: a single value, as nearly always, without formatting what an error would say.
+            leaf = (
+                child
+                if isinstance(child, Leaf) and not child.value_raw
+                else self.single(child, f"'{name}[{key}]'", key_span, f"use {name}[$in][]=… for any of several values")
+            )
             if leaf is not None:
                 found.append(made_compare(name, op, leaf.text, leaf.param.span, name_span, leaf.value_span))
         return found

@@ -12,6 +12,7 @@ positions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, TypeAlias
 
@@ -183,6 +184,10 @@ def _merge(target: Node, source: Node) -> Node:
     return acc
 
 
+_starts_with_digit = re.compile("[0-9]").match
+_DIGITS = frozenset("0123456789")
+
+
 def _js_key_order(key: str) -> tuple[int, int]:
     """JavaScript lists integer-like keys first, ascending, then the rest in insertion order."""
     index = _index(key)
@@ -206,7 +211,7 @@ def structure(params: Sequence[Param]) -> Obj:
         else:
             group.append(param)
     keys: Iterable[str] = grouped
-    if any(key[:1].isdigit() for key in grouped):
+    if any(map(_starts_with_digit, grouped)):
         keys = sorted(grouped, key=_js_key_order)
     root = Obj({}, {})
     items, spans = root.items, root.spans
@@ -214,10 +219,17 @@ def structure(params: Sequence[Param]) -> Obj:
         group = grouped[key]
         first = group[0]
         leaf: Node = first if len(group) == 1 else Arr(list(group), first.key_span)
+        texts = first.key.texts
         if first.key.has_name:
             # PERF: merging {name: inner} into the root is setting or merging one key.
-            name = first.key.texts[0]
-            inner = _wrap(first, leaf, 1) if len(first.key.texts) > 1 else leaf
+            name = texts[0]
+            if len(texts) == 1:
+                inner = leaf
+            elif len(texts) == 2 and texts[1] and texts[1][0] not in _DIGITS:
+                # PERF: `name[member]`, the usual `field[$op]`: one object, no index to read.
+                inner = Obj({texts[1]: leaf}, {texts[1]: first.key_part_span(1)})
+            else:
+                inner = _wrap(first, leaf, 1)
             if name in items:
                 items[name] = _merge(items[name], inner)
             else:

@@ -45,8 +45,8 @@ class Piece(NamedTuple):
     raw: bool = False
 
 
-# PERF: a Span straight from a tuple, without the named tuple's Python-level __new__.
-_span = tuple.__new__
+# PERF: a Span (or a Key) straight from a tuple, without the named tuple's Python-level __new__.
+_span = _key = tuple.__new__
 
 
 class Key(NamedTuple):
@@ -296,7 +296,7 @@ def _read_key(segment: re.Pattern[str], key: str) -> Key:
     """Split a key into its name and segments and decode it as a whole (all or nothing)."""
     if "[" not in key and "%5" not in key:
         name, ok = (key, True) if "%" not in key and "+" not in key else decode_component(key)
-        return Key((name,), (0, len(key)), True, not ok, name, None)  # noqa: FBT003
+        return _key(Key, ((name,), (0, len(key)), True, not ok, name, None))
     if "%" not in key:
         # PERF: raw brackets only; the grammar already checked that they pair up.
         raw = key.split("[")
@@ -324,8 +324,13 @@ def _read_key(segment: re.Pattern[str], key: str) -> Key:
     if depth > MAX_DEPTH:
         first = bounds[2 * (len(texts) - depth + MAX_DEPTH)] - 1
         too_deep = Span(first if key[first] == "[" else first - 2, len(key))
-    full = (texts[0] + "".join(f"[{text}]" for text in texts[1:])) if head else "".join(f"[{t}]" for t in texts)
-    return Key(tuple(texts), tuple(bounds), bool(head), not ok, full, too_deep)
+    if "%" not in key and "+" not in key:
+        full = key  # PERF: nothing to decode, so qs's key is the text
+    elif head:
+        full = texts[0] + "".join(f"[{text}]" for text in texts[1:])
+    else:
+        full = "".join(f"[{text}]" for text in texts)
+    return _key(Key, (tuple(texts), tuple(bounds), bool(head), not ok, full, too_deep))
 
 
 def _check_bracket_equals(raw_value: str, offset: int) -> None:
