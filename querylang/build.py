@@ -49,8 +49,6 @@ def _span_of(node: Node, fallback: Span) -> Span:
     return Span(min(s.start for s in spans), max(s.end for s in spans))
 
 
-
-
 class _Builder:
     """One pass over the structure; problems go to ``self.problems`` instead of stopping it."""
 

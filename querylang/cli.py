@@ -143,6 +143,9 @@ def _cmd_find(args: argparse.Namespace) -> int:
             on_error=lambda _, error: bad(reader.where, error.diagnostic.headline),
         )
     except QueryError as error:
+        if error.diagnostic.code == "missing-users":
+            print("querylang find: the query has $load: give the users to load with --users FILE", file=sys.stderr)
+            return 2
         if not isinstance(error, RecordError):
             raise  # a bad query: exit 1 with the diagnostics
         print(f"querylang find: {error.diagnostic.headline}", file=sys.stderr)

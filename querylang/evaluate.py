@@ -14,7 +14,9 @@ from typing import Any, Literal, TypedDict, overload
 
 from .ast import Query
 from .compile import Compiled, OnError, Record, bad_value, compile
+from .errors import Diagnostic, QueryError
 from .schema import Field, Schema, ValueProblem
+from .source import NOWHERE, Span
 
 __all__ = ["Page", "evaluate", "find"]
 
@@ -72,7 +74,18 @@ def evaluate(
     """
     query, schema = compiled.query, compiled.schema
     if query.load is not None and users is None:
-        raise ValueError("the query has $load but no users were given (users=..., or --users FILE)")
+        # Loading from nothing would make every relation null: a wrong answer, not an empty one.
+        spans = query.load_spans
+        raise QueryError(
+            [
+                Diagnostic(
+                    "missing-users",
+                    "the query has $load but no users were given to load from",
+                    Span(spans[0].start, spans[-1].end) if spans else NOWHERE,
+                    "pass users=[...] to find (--users FILE on the command line)",
+                )
+            ]
+        )
     skip = query.skip if isinstance(query.skip, int) else 0
     if paginate:
         default = schema.default_limit if default_limit is None else default_limit
@@ -189,7 +202,7 @@ def find(
         QuerySyntaxError: the text cannot be read.
         QueryValidationError: every problem of a query that is not valid.
         RecordError: a record value that does not fit its field (with no ``on_error``).
-        ValueError: ``$load`` without ``users``.
+        QueryError: ``$load`` without ``users`` (code ``missing-users``).
     """
     compiled = compile(query, schema)
     if schema is not None and compiled.schema != schema:  # a query compiled for another schema

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import querylang
-from querylang import CONTACT_COMMUNICATIONS, find
+from querylang import CONTACT_COMMUNICATIONS, QueryError, find
 from querylang.schema import RecordError
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "eval"
@@ -111,8 +111,15 @@ def test_load_from_a_mapping_or_a_list_of_users() -> None:
 
 
 def test_load_needs_users() -> None:
-    with pytest.raises(ValueError, match=r"\$load"):
-        find(RECORDS, "$load=completing_user")
+    # Loading from nothing would make every relation null; a QueryError (a ValueError) at $load.
+    text = "id=1&$load=completing_user,send_from_user"
+    with pytest.raises(QueryError) as raised:
+        find(RECORDS, text)
+    assert raised.value.diagnostic.code == "missing-users"
+    assert text[raised.value.diagnostic.span.start : raised.value.diagnostic.span.end] == (
+        "completing_user,send_from_user"
+    )
+    assert isinstance(raised.value, ValueError)
 
 
 def test_a_bad_query_raises_before_reading_records() -> None:
