@@ -15,7 +15,7 @@ from typing import Any, Literal, TypedDict, overload
 from .ast import Query
 from .compile import Compiled, OnError, Record, bad_value, compile
 from .errors import Diagnostic, QueryError
-from .schema import Field, Schema, ValueProblem
+from .schema import Field, RecordError, Schema, ValueProblem
 from .source import NOWHERE, Span
 
 __all__ = ["Page", "evaluate", "find"]
@@ -46,7 +46,17 @@ def _index_users(users: Users) -> dict[object, Mapping[str, Any]]:
     index: dict[object, Mapping[str, Any]] = {}
     for user in users:
         if not isinstance(user, Mapping) or "id" not in user:
-            raise ValueError(f"a user must be an object with an 'id', not {user!r}")
+            shown = repr(user) if len(repr(user)) <= 60 else repr(user)[:57] + "..."
+            raise RecordError(
+                [
+                    Diagnostic(
+                        "bad-user",
+                        f"a user must be an object with an 'id', not {shown}",
+                        NOWHERE,
+                        "give users as [{'id': 1, ...}]",
+                    )
+                ]
+            )
         index[_user_id(user["id"])] = user
     return index
 

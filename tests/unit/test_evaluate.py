@@ -270,3 +270,10 @@ def test_the_memory_check_sees_rows_that_are_kept() -> None:
         tracemalloc.stop()
     assert len(rows) == 50_000
     assert everything > small + 2_000_000
+
+
+def test_a_user_without_an_id_is_a_record_error() -> None:
+    with pytest.raises(RecordError) as raised:
+        find(RECORDS, "$load=completing_user", users=[{"id": 1}, {"name": "x"}])
+    assert raised.value.diagnostic.code == "bad-user"
+    assert "{'name': 'x'}" in str(raised.value)
