@@ -409,9 +409,10 @@ def build(root: Obj, text: str = "") -> Query:
     Raises:
         QueryValidationError: with every problem of SEMANTICS.md section 2.
     """
-    query, problems, _ = build_partial(root)
-    if problems:
-        raise QueryValidationError(problems, text)
+    builder = _Builder()
+    query = builder.query(root)
+    if builder.problems:
+        raise QueryValidationError(sorted(builder.problems, key=lambda d: (d.span.start, d.span.end)), text)
     return query
 
 
