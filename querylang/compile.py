@@ -22,7 +22,7 @@ The SQL rules it follows (SEMANTICS.md section 4, the reference being PostgreSQL
   ``field[$ne]=`` null (IS NOT NULL) test for null.
 - ``$like`` (section 4): ``%`` any run, ``_`` one character, a backslash escapes the next
   character and a trailing lone backslash is literal; case-sensitive; the whole value must
-  match. ``$ilike`` matches after ``str.lower()`` of both sides; ``$notlike`` is NOT LIKE. The
+  match. ``$ilike`` matches after ``like.fold_case`` of both sides; ``$notlike`` is NOT LIKE. The
   matcher never backtracks: it finds the fixed-length pieces between ``%`` leftmost-first.
 - Text compares by code point, booleans as ``false < true`` (sections 3, 4): Python's order.
 - Sort (section 4): ascending puts nulls last, descending puts them first; ties keep the input
@@ -45,7 +45,7 @@ from typing import Any, TypeAlias
 
 from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query
 from .errors import Diagnostic
-from .like import like_plan
+from .like import fold_case, like_plan
 from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, RecordError, Schema, ValueProblem
 from .validate import validate
 
@@ -313,8 +313,10 @@ class _Gen:
             check = "is not" if op is Op.EQ else "is"  # IS NULL / IS NOT NULL
             return [f"{pad}if {var} {check} None:", f"{pad}    {fail}"]
         if op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE):
-            subject = f"{var}.lower()" if op is Op.ILIKE else var
-            kind, arg = like_plan(str(value).lower() if op is Op.ILIKE else str(value))
+            # fold_case, with the usual ASCII case inline.
+            fold = self.bind("F", fold_case, memo="fold_case")
+            subject = f"({var}.lower() if {var}.isascii() else {fold}({var}))" if op is Op.ILIKE else var
+            kind, arg = like_plan(fold_case(str(value)) if op is Op.ILIKE else str(value))
             x = self.bind("X", arg)
             expr = {
                 "eq": f"{subject} == {x}",

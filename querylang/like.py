@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["like_matcher", "like_plan"]
+__all__ = ["fold_case", "like_matcher", "like_plan"]
 
 
 def _like_pieces(pattern: str) -> list[list[str | None]]:
@@ -101,17 +101,29 @@ def _like_function(pieces: list[list[str | None]]) -> Callable[[str], bool]:
     return match
 
 
+# PostgreSQL's ILIKE lowers both sides one character at a time (towlower): 'İ' becomes 'i' and
+# 'Σ' always 'σ', where str.lower() makes 'i̇' (two characters) and, at the end of a word, 'ς'.
+# Every other character lowers alike either way (checked against PostgreSQL 15 with C.UTF-8,
+# code point by code point).
+_ONE_BY_ONE = str.maketrans({"\u0130": "i", "\u03a3": "\u03c3"})
+
+
+def fold_case(text: str) -> str:
+    """Lower-case ``text`` as PostgreSQL's ``ILIKE`` does: character by character."""
+    return text.lower() if text.isascii() else text.translate(_ONE_BY_ONE).lower()
+
+
 def like_matcher(pattern: str, *, ignore_case: bool = False) -> Callable[[str], bool]:
     r"""A function telling whether a text matches a SQL ``LIKE`` pattern (SEMANTICS.md section 4).
 
     Args:
         pattern: ``%`` any run, ``_`` one character, ``\`` escapes the next character.
-        ignore_case: ``ILIKE``: compare after ``str.lower()`` of both sides.
+        ignore_case: ``ILIKE``: compare after ``fold_case`` of both sides.
 
     Returns:
         ``match(text) -> bool``, linear in ``len(text)`` for a fixed pattern.
     """
-    kind, arg = like_plan(pattern.lower() if ignore_case else pattern)
+    kind, arg = like_plan(fold_case(pattern) if ignore_case else pattern)
     tests: dict[str, Callable[[str], bool]] = {
         "eq": lambda t: t == arg,
         "in": lambda t: arg in t,
@@ -119,4 +131,4 @@ def like_matcher(pattern: str, *, ignore_case: bool = False) -> Callable[[str], 
         "suffix": lambda t: t.endswith(arg),
     }
     test: Callable[[str], bool] = arg if kind == "call" else tests[kind]
-    return (lambda t: test(t.lower())) if ignore_case else test
+    return (lambda t: test(fold_case(t))) if ignore_case else test

@@ -48,6 +48,11 @@ def _not(value: Truth) -> Truth:
     return None if value is None else not value
 
 
+def _lower_each(text: str) -> str:
+    """PostgreSQL's lower(): each character on its own ('İ' is 'i', 'Σ' is 'σ' even at a word's end)."""
+    return "".join({"İ": "i", "Σ": "σ"}.get(c) or c.lower() for c in text)
+
+
 def like(text: str, pattern: str) -> bool:
     """SQL LIKE by dynamic programming over (pattern token, text position)."""
     tokens: list[tuple[str, str]] = []  # ("any", "") for %, ("one", "") for _, ("lit", c)
@@ -114,7 +119,7 @@ class Reference:
         if op is Op.NOTLIKE:
             return not like(v, x)
         if op is Op.ILIKE:
-            return like(v.lower(), x.lower())
+            return like(_lower_each(v), _lower_each(x))
         raise AssertionError(op)
 
     def truth(self, expr: Expr, record: Mapping[str, Any]) -> Truth:
@@ -199,7 +204,8 @@ USERS = [
     {"id": 12, "first_name": "Lena", "last_name": "Oxton"},
 ]
 TEXTS = ["", "a", "A", "ab", "aab", "a%b", "a_b", "a\\b", "New", "new York", "Über", "über", "ß", "ss", "Zeta", "100%"]
-PATTERN_CHARS = ["a", "b", "A", "N", "%", "_", "\\", "ü", "ß", "%", "_"]
+TEXTS += ["İa", "ia", "ΑΣ", "ας", "σ"]  # where PostgreSQL lowers one character at a time
+PATTERN_CHARS = ["a", "b", "A", "N", "%", "_", "\\", "ü", "ß", "%", "_", "İ", "Σ", "ς", "σ", "i"]
 INSTANTS = [
     datetime(2019, 12, 31, 23, 59, 59, tzinfo=UTC),
     datetime(2020, 1, 1, tzinfo=UTC),

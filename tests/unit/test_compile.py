@@ -12,7 +12,7 @@ import pytest
 import querylang
 from querylang import ast
 from querylang.compile import Compiled
-from querylang.like import like_matcher
+from querylang.like import fold_case, like_matcher
 from querylang.schema import RecordError
 
 
@@ -87,6 +87,18 @@ def test_ilike_lowers_both_sides() -> None:
     assert like_matcher("%ÜBER%", ignore_case=True)("Zu über Buyers")
     assert like_matcher("gro%", ignore_case=True)("GROSSER")
     assert not like_matcher("groß%", ignore_case=True)("GROSSER")  # ß is not ss
+
+
+def test_ilike_lowers_one_character_at_a_time_as_postgresql_does() -> None:
+    # str.lower() makes 'İ' two characters ('i̇') and a word-final 'Σ' 'ς'; PostgreSQL does neither.
+    assert fold_case("İSTANBUL ΟΔΟΣ") == "istanbul οδοσ"
+    assert like_matcher("_stanbul", ignore_case=True)("İstanbul")
+    assert like_matcher("%σ", ignore_case=True)("ΟΔΟΣ")
+    assert not like_matcher("%ς", ignore_case=True)("ΟΔΟΣ")
+    assert like_matcher("%ς", ignore_case=True)("οδος")
+    page = querylang.find([{"campaign_name": "İstanbul"}, {"campaign_name": "ΟΔΟΣ"}], "campaign_name[$ilike]=_stanbul")
+    assert page["total"] == 1
+    assert querylang.find([{"campaign_name": "ΟΔΟΣ"}], "campaign_name[$ilike]=%25%CF%82")["total"] == 0
 
 
 def test_like_is_linear_on_a_pathological_pattern() -> None:
