@@ -130,8 +130,13 @@ class _Builder:
 
     # ---- conditions
 
-    def field_conditions(self, name: str, node: Node, name_span: Span) -> list[Expr]:
-        """``name=value`` or ``name[$op]=value...``: the conditions on one field."""
+    def field_conditions(self, name: str, node: Node, name_span: Span, *, exact: bool = False) -> list[Expr]:
+        """``name=value`` or ``name[$op]=value...``: the conditions on one field.
+
+        ``exact``: the set is an ``$and`` element beside an ``$or``, which the reference server
+        does not validate, so it reads neither a list of one as a value nor a value as a list
+        (it sends them to PostgreSQL as they are, and fails or matches an array's text).
+        """
         self.fields.append((name, name_span))
         if name[:1].isdigit() and is_array_index(name):
             self.problem(
@@ -147,6 +152,9 @@ class _Builder:
         if isinstance(node, Arr):
             kinds = {type(item) for item in node.values()}
             if not node.conflict and kinds == {Leaf} and len(node.values()) == 1:
+                if exact:
+                    self.unvalidated_list(node, f"'{name}'", name_span, f"write {name}=value")
+                    return []
                 return self.field_conditions(name, node.values()[0], name_span)
             if node.conflict or len(kinds) > 1:
                 self.problem(
@@ -170,6 +178,15 @@ class _Builder:
                 self.problem("unknown-operator", f"unknown operator '{key}' on '{name}'", key_span, hint)
                 continue
             if op is Op.IN or op is Op.NIN:
+                if exact and isinstance(child, Leaf):
+                    self.problem(
+                        "expected-list",
+                        f"'{name}[{key}]' beside an $or inside $and needs a list: the reference server "
+                        "does not read one value as a list there",
+                        child.param.span,
+                        f"write {name}[{key}][]=value",
+                    )
+                    continue
                 leaves = self.listed(child, f"'{name}[{key}]'", key_span)
                 if leaves is not None:
                     found.append(
@@ -182,6 +199,9 @@ class _Builder:
                             tuple(leaf.value_span for leaf in leaves),
                         )
                     )
+                continue
+            if exact and isinstance(child, Arr) and len(child.values()) == 1 and not child.conflict:
+                self.unvalidated_list(child, f"'{name}[{key}]'", key_span, f"write {name}[{key}]=value")
                 continue
             # PERF: a single value, as nearly always, without formatting what an error would say.
             leaf = (
@@ -196,6 +216,7 @@ class _Builder:
     def condition_set(self, obj: Obj, *, allow_or: bool, where: str) -> list[Expr]:
         """The conditions of one set: fields, and an ``$or`` where one is allowed."""
         found: list[Expr] = []
+        exact = allow_or and "$or" in obj.items and where == "$and"
         for key, child in obj.items.items():
             key_span = obj.spans.get(key, NOWHERE)
             if key == "$or" and allow_or:
@@ -212,8 +233,17 @@ class _Builder:
                     "filters such as $limit and $sort go at the top level",
                 )
             else:
-                found.extend(self.field_conditions(key, child, key_span))
+                found.extend(self.field_conditions(key, child, key_span, exact=exact))
         return found
+
+    def unvalidated_list(self, node: Arr, what: str, key_span: Span, hint: str) -> None:
+        self.problem(
+            "expected-value",
+            f"{what} beside an $or inside $and takes one value, not a list of one: the reference "
+            "server does not read a list as its value there",
+            _span_of(node, key_span),
+            hint,
+        )
 
     def elements(self, node: Node, key_span: Span, what: str) -> list[Obj] | None:
         if isinstance(node, Leaf | Obj):

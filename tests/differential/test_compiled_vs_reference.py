@@ -85,6 +85,8 @@ SERVER_QUERIES = [
     "campaign_name[$like]=%25Buyer%25",
     "campaign_name[$ilike]=%25buyer%25&$sort[campaign_name]=1&$sort[id]=1",
     "campaign_name[$notlike]=%25e%25",
+    "campaign_name[$ilike]=%25%C4%B0%25",  # PostgreSQL lowers 'İ' to 'i', one character
+    "template_name[$ilike]=%25%CE%A3%25&$sort[id]=1",
     "campaign_name[$like]=100%5C%25%25",
     "campaign_name[$gt]=Zillow&$sort[campaign_name]=-1&$sort[id]=-1",
     "$sort[completing_user_id]=1&$sort[id]=1&$limit=50",

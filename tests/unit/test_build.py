@@ -377,3 +377,45 @@ def test_membership_value_spans_point_at_each_value() -> None:
 def test_or_of_one_alternative_is_that_alternative() -> None:
     assert querylang.parse("$or[0][a]=1&$or[0][b]=2") == querylang.parse("a=1&b=2")
     assert or_(_eq("a", "1")) == _eq("a", "1")
+
+
+# ---- an $and element beside an $or: the reference validates its conditions not at all
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "written"),
+    [
+        (
+            "$and[0][$or][0][id]=1&$and[0][type][$in]=Text%20Contact",
+            "expected-list",
+            "$and[0][type][$in]=Text%20Contact",
+        ),
+        ("$and[0][$or][0][id]=1&$and[0][type][$nin]=x", "expected-list", "$and[0][type][$nin]=x"),
+        ("$and[0][$or][0][id]=1&$and[0][is_active][]=false", "expected-value", "$and[0][is_active][]=false"),
+        ("$and[0][id][0]=1&$and[0][$or][0][id]=1", "expected-value", "$and[0][id][0]=1"),
+        (
+            "$and[0][$or][0][id]=1&$and[0][campaign_name][$like][]=x",
+            "expected-value",
+            "$and[0][campaign_name][$like][]=x",
+        ),
+    ],
+)
+def test_beside_an_or_in_and_values_keep_the_shape_they_are_written_in(text: str, code: str, written: str) -> None:
+    problem = _problems(text).diagnostic
+    assert problem.code == code
+    assert text[problem.span.start : problem.span.end] == written
+    assert "$or inside $and" in problem.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$and[0][type][$in]=Text%20Contact&$and[1][is_active][]=false",  # no $or beside: validated
+        "$and[0][$or][0][type][$in]=Text%20Contact&$and[0][id]=1",  # the $or itself is validated
+        "$and[0][$or][0][is_active][]=false&$and[0][id]=1",
+        "type[$in]=Text%20Contact&is_active[]=false&$or[0][id]=1",  # at the top level
+        "$and[0][$or][0][id]=1&$and[0][type][$in][]=Text%20Contact",
+    ],
+)
+def test_elsewhere_one_value_is_a_list_of_one_and_a_list_of_one_a_value(text: str) -> None:
+    querylang.parse(text)
