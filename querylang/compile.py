@@ -310,8 +310,10 @@ class _Gen:
             return [f"{pad}if {var} in {self.bind('S', values)}:", f"{pad}    {fail}"]
         op, value = cond.op, cond.value
         if value is None:
-            check = "is not" if op is Op.EQ else "is"  # IS NULL / IS NOT NULL
-            return [f"{pad}if {var} {check} None:", f"{pad}    {fail}"]
+            if op is Op.EQ or op is Op.NE:
+                check = "is not" if op is Op.EQ else "is"  # IS NULL / IS NOT NULL
+                return [f"{pad}if {var} {check} None:", f"{pad}    {fail}"]
+            return [f"{pad}{fail}"]  # `< NULL` and the other ranges are unknown: never true
         if op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE):
             # fold_case, with the usual ASCII case inline.
             fold = self.bind("F", fold_case, memo="fold_case")

@@ -76,6 +76,8 @@ def test_the_corpus_agrees_with_the_reference() -> None:
 SERVER_QUERIES = [
     "is_active=true",
     "completing_user_id=",
+    "completed_at[$gt]=",
+    "$or[0][completing_user_id][$lte]=&$or[1][id][$gt]=0&$sort[id]=1",
     "completing_user_id[$ne]=",
     "completing_user_id[$nin][]=8",
     "completing_user_id[$nin][]=8&completing_user_id[$nin][]=",
