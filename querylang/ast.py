@@ -91,6 +91,12 @@ def _positions() -> tuple[Span, ...]:
     return dataclasses.field(default=(), compare=False, repr=False, kw_only=True)
 
 
+def _where_written() -> bool:
+    # Read from text beside an $or inside $and, where the reference server validates nothing
+    # and hands the values to the database as written (validate.py refuses what it would fail on).
+    return dataclasses.field(default=False, compare=False, repr=False, kw_only=True)
+
+
 _NAME_HINT = "a field name is not empty, does not start with '$', holds no bracket and is not a plain number"
 
 
@@ -111,6 +117,7 @@ class Compare:
     span: Span = _position()
     field_span: Span = _position()
     value_span: Span = _position()
+    unvalidated: bool = _where_written()
 
     def __post_init__(self) -> None:
         _check_field(self.field)
@@ -128,6 +135,7 @@ class Membership:
     span: Span = _position()
     field_span: Span = _position()
     value_spans: tuple[Span, ...] = _positions()
+    unvalidated: bool = _where_written()
 
     def __post_init__(self) -> None:
         _check_field(self.field)
@@ -340,16 +348,20 @@ _slot = {
 _compare_field, _compare_op, _compare_value, _compare_span, _compare_field_span, _compare_value_span = (
     _slot[Compare, name] for name in ("field", "op", "value", "span", "field_span", "value_span")
 )
+_compare_unvalidated = _slot[Compare, "unvalidated"]
 _member_field, _member_op, _member_values, _member_span, _member_field_span, _member_value_spans = (
     _slot[Membership, name] for name in ("field", "op", "values", "span", "field_span", "value_spans")
 )
+_member_unvalidated = _slot[Membership, "unvalidated"]
 _sort_field, _sort_direction, _sort_span, _sort_field_span, _sort_direction_span = (
     _slot[Sort, name] for name in ("field", "direction", "span", "field_span", "direction_span")
 )
 _query_slots = tuple(_slot[Query, field.name] for field in dataclasses.fields(Query))
 
 
-def made_compare(field: str, op: Op, value: Value, span: Span, field_span: Span, value_span: Span) -> Compare:
+def made_compare(
+    field: str, op: Op, value: Value, span: Span, field_span: Span, value_span: Span, *, unvalidated: bool = False
+) -> Compare:
     """``Compare`` for a caller that knows ``op`` is neither ``$in`` nor ``$nin``."""
     _check_field(field)
     node: Compare = _new(Compare)
@@ -359,11 +371,19 @@ def made_compare(field: str, op: Op, value: Value, span: Span, field_span: Span,
     _compare_span(node, span)
     _compare_field_span(node, field_span)
     _compare_value_span(node, value_span)
+    _compare_unvalidated(node, unvalidated)
     return node
 
 
 def made_membership(
-    field: str, op: Op, values: tuple[Value, ...], span: Span, field_span: Span, value_spans: tuple[Span, ...]
+    field: str,
+    op: Op,
+    values: tuple[Value, ...],
+    span: Span,
+    field_span: Span,
+    value_spans: tuple[Span, ...],
+    *,
+    unvalidated: bool = False,
 ) -> Membership:
     """``Membership`` for a caller that knows ``op`` is ``$in`` or ``$nin`` and ``values`` is not empty."""
     _check_field(field)
@@ -374,6 +394,7 @@ def made_membership(
     _member_span(node, span)
     _member_field_span(node, field_span)
     _member_value_spans(node, value_spans)
+    _member_unvalidated(node, unvalidated)
     return node
 
 

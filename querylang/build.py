@@ -148,7 +148,9 @@ class _Builder:
         if isinstance(node, Leaf):
             if node.value_raw:
                 self.note_raw(node)
-            return [made_compare(name, Op.EQ, node.value_text, node.span, name_span, node.value_span)]
+            return [
+                made_compare(name, Op.EQ, node.value_text, node.span, name_span, node.value_span, unvalidated=exact)
+            ]
         if isinstance(node, Arr):
             kinds = {type(item) for item in node.values()}
             if not node.conflict and kinds == {Leaf} and len(node.values()) == 1:
@@ -197,6 +199,7 @@ class _Builder:
                             _span_of(child, key_span),
                             name_span,
                             tuple(leaf.value_span for leaf in leaves),
+                            unvalidated=exact,
                         )
                     )
                 continue
@@ -210,7 +213,9 @@ class _Builder:
                 else self.single(child, f"'{name}[{key}]'", key_span, f"use {name}[$in][]=… for any of several values")
             )
             if leaf is not None:
-                found.append(made_compare(name, op, leaf.text, leaf.param.span, name_span, leaf.value_span))
+                found.append(
+                    made_compare(name, op, leaf.text, leaf.param.span, name_span, leaf.value_span, unvalidated=exact)
+                )
         return found
 
     def condition_set(self, obj: Obj, *, allow_or: bool, where: str) -> list[Expr]:

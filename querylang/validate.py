@@ -49,7 +49,19 @@ class _Validator:
             self.error("unknown-field", f"unknown field '{name}'", span, hint)
         return f
 
-    def value(self, f: Field, value: Value, span: Span) -> tuple[bool, object]:
+    def value(self, f: Field, value: Value, span: Span, *, unvalidated: bool = False) -> tuple[bool, object]:
+        if unvalidated and value == "" and f.type not in (FieldType.TEXT, FieldType.ENUM):
+            # Elsewhere the reference's validator makes '' null; here the database gets '', which only
+            # a text column (the enum's too) takes.
+            self.error(
+                "empty-value",
+                f"'{f.name}' beside an $or inside $and cannot be empty: the reference server hands "
+                f"the '' to the database as written, which refuses it for {_article(f.type.value)} "
+                f"{f.type.value} field",
+                span,
+                f"for null, write {f.name}= in an $and element of its own or at the top level",
+            )
+            return False, None
         try:
             typed = f.from_query(value) if isinstance(value, str) else f.from_python(value)
         except ValueProblem as problem:
@@ -85,11 +97,11 @@ class _Validator:
             typed: list[object] = []
             good = True
             for v, span in zip(cond.values, spans, strict=True):
-                ok, t = self.value(f, v, span)
+                ok, t = self.value(f, v, span, unvalidated=cond.unvalidated)
                 good = good and ok
                 typed.append(t)
             return replace(cond, values=tuple(typed)) if good else None  # type: ignore[arg-type]
-        ok, t = self.value(f, cond.value, cond.value_span)
+        ok, t = self.value(f, cond.value, cond.value_span, unvalidated=cond.unvalidated)
         if ok and cond.op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE) and isinstance(t, str):
             trailing = len(t) - len(t.rstrip("\\"))
             if trailing % 2:

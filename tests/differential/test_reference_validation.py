@@ -77,6 +77,9 @@ SAME = [
     "$and[0][$or][0][type][$in]=Text%20Contact&$and[0][id]=1",
     "$and[0][$or][0][is_active][]=false&$and[0][id]=1",
     "$and[0][type][$in]=Text%20Contact&$and[1][is_active][]=false",
+    "$and[0][$or][0][id][$ne]=1&$and[0][campaign_name]=",
+    "$and[0][$or][0][completed_at]=&$and[0][id][$ne]=1",
+    "$and[0][completed_at]=&$and[1][$or][0][id]=1",
     # integers
     "id=234966",
     "id=0311",
@@ -365,6 +368,10 @@ FIXED = [
     "$and[0][$or][0][id]=1&$and[0][is_active][]=false",
     "$and[0][$or][0][id]=1&$and[0][id][$ne][0]=1",
     "$and[0][$or][0][contact_id]=76&$and[0][id][$gt][]=1",
+    # ... and '' to the database as written: not null, but a bad date-time or integer (404).
+    "$and[0][$or][0][id][$ne]=1&$and[0][completed_at]=",
+    "$and[0][$or][0][id][$ne]=1&$and[0][completing_user_id][$ne]=",
+    "$and[0][$or][0][id][$ne]=1&$and[0][completing_user_id][$in][]=",
     "send_at=2019-01-01T11:00:00%2B16:00",
     "send_at=2019-01-01T11:00:00-16:00",
     "send_at=2019-01-01T11:00:00%2B23:59",

@@ -775,3 +775,36 @@ def test_skip_beyond_javascripts_exact_integers_is_refused() -> None:
     # The server reads $skip as a JavaScript Number: 2**63 - 1 arrives rounded to 2**63.
     assert [d.code for d in check("$skip=9007199254740992")] == ["out-of-range"]
     assert [d.code for d in check("$skip=9223372036854775807")] == ["out-of-range"]
+
+
+# ---- beside an $or inside $and the reference hands values to the database as written
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$and[0][$or][0][id][$ne]=1&$and[0][completed_at]=",
+        "$and[0][$or][0][id][$ne]=1&$and[0][completing_user_id][$ne]=",
+        "$and[0][$or][0][id][$ne]=1&$and[0][completing_user_id][$in][]=8&$and[0][completing_user_id][$in][]=",
+        "$and[0][completed_at][$lt]=&$and[0][$or][0][id]=1",
+    ],
+)
+def test_beside_an_or_in_and_an_empty_value_is_not_null(text: str) -> None:
+    # PostgreSQL refuses '' for a date-time or an integer (the reference answers 404).
+    [(code, start, end)] = _errors(text)
+    assert code == "empty-value"
+    assert start == end  # at the empty value, right after its '='
+    assert text[start - 1] == "=" and text[start : start + 1] in ("", "&")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$and[0][$or][0][id][$ne]=1&$and[0][campaign_name]=",  # '' is a text value there too
+        "$and[0][$or][0][completed_at]=&$and[0][id][$ne]=1",  # the $or itself is validated
+        "$and[0][completed_at]=&$and[1][$or][0][id]=1",  # an element without an $or is too
+        "completed_at=&$or[0][id]=1&$or[1][completing_user_id][$ne]=",
+    ],
+)
+def test_elsewhere_an_empty_value_on_a_nullable_field_is_null(text: str) -> None:
+    assert querylang.validate(querylang.parse(text)) is not None
