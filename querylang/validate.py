@@ -184,7 +184,25 @@ class _Validator:
         if query.select is not None:
             spans = query.select_spans or (NOWHERE,) * len(query.select)
             for name, span in zip(query.select, spans, strict=True):
-                self.field(name, span)
+                if name == "" and len(query.select) == 1:
+                    self.error(
+                        "unknown-field",
+                        "an empty $select names no field (the reference server ignores $select= and "
+                        "returns whole records)",
+                        span,
+                        "leave $select out for whole records, or name a field: $select[]=id",
+                    )
+                elif name == "":
+                    self.error("unknown-field", "an empty field name in $select", span, "remove the empty item")
+                elif "," in name and self.schema.field(name) is None:
+                    self.error(
+                        "unknown-field",
+                        f"unknown field '{name}': $select does not split at commas",
+                        span,
+                        "name one field per item: " + "&".join(f"$select[]={n}" for n in name.split(",")),
+                    )
+                else:
+                    self.field(name, span)
             if len(query.select) > len(self.schema.fields):
                 self.error(
                     "too-many-fields",

@@ -808,3 +808,16 @@ def test_beside_an_or_in_and_an_empty_value_is_not_null(text: str) -> None:
 )
 def test_elsewhere_an_empty_value_on_a_nullable_field_is_null(text: str) -> None:
     assert querylang.validate(querylang.parse(text)) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "hint"),
+    [
+        ("$select=", "the reference server ignores $select=", "leave $select out for whole records"),
+        ("$select[]=id&$select[]=", "an empty field name in $select", "remove the empty item"),
+        ("$select=id,campaign_name", "does not split at commas", "$select[]=id&$select[]=campaign_name"),
+    ],
+)
+def test_select_errors_say_what_the_reference_does_with_the_spelling(text: str, words: str, hint: str) -> None:
+    [problem] = [d for d in check(text) if d.severity == "error"]
+    assert (problem.code, words in problem.message, hint in (problem.hint or "")) == ("unknown-field", True, True)
