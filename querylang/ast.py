@@ -28,6 +28,7 @@ from typing import TypeAlias
 from .errors import Diagnostic, QueryError
 from .percent import is_array_index
 from .source import NOWHERE, Span
+from .values import FarInstant
 
 __all__ = [
     "AllOf",
@@ -46,7 +47,7 @@ __all__ = [
     "or_",
 ]
 
-Value: TypeAlias = "str | bool | int | float | datetime | date | None"
+Value: TypeAlias = "str | bool | int | float | datetime | date | FarInstant | None"
 """A condition's value: the decoded text, or, in a typed tree, a Python value."""
 
 

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import IO, Any, cast
 
 from .schema import FieldType, Schema, ValueProblem
+from .values import FarInstant
 
 __all__ = [
     "INPUT_FORMATS",
@@ -42,6 +43,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 def _default(value: object) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, FarInstant):
+        return value.text()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
@@ -309,6 +312,8 @@ def _cell(value: object) -> str:
         return dumps(value).decode("utf-8")
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, FarInstant):
+        return value.text()
     return str(value)
 
 

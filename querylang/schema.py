@@ -21,7 +21,9 @@ from .errors import Diagnostic, QueryError, suggest
 from .values import (
     INT32_MAX,
     INT32_MIN,
+    FarInstant,
     ValueProblem,
+    in_utc,
     parse_datetime,
     parse_integer,
     parse_number,
@@ -149,7 +151,9 @@ class Field:
         if kind is FieldType.DATETIME and isinstance(value, datetime):
             if value.utcoffset() is None:
                 raise ValueProblem("naive-datetime", f"datetime {value.isoformat()} has no time zone")
-            return value.astimezone(UTC)
+            return in_utc(value)
+        if kind is FieldType.DATETIME and isinstance(value, FarInstant):
+            return value
         if kind is FieldType.DATETIME and isinstance(value, date):
             return datetime(value.year, value.month, value.day, tzinfo=UTC)
         raise ValueProblem("wrong-type", f"{value!r} is not a {_describe(self)}")
@@ -188,7 +192,9 @@ class Field:
             if isinstance(value, datetime):
                 if value.utcoffset() is None:
                     raise ValueProblem("naive-datetime", f"datetime {value.isoformat()} has no time zone")
-                return value.astimezone(UTC)
+                return in_utc(value)
+            if isinstance(value, FarInstant):
+                return value
             if isinstance(value, str):
                 return record_datetime(value)
         raise ValueProblem("wrong-type", f"{value!r} is not a {_describe(self)}")

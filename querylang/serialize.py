@@ -21,6 +21,7 @@ from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Value, as_q
 from .errors import Diagnostic, QueryError
 from .percent import encode_key, encode_value
 from .syntax import MAX_PARAMETERS
+from .values import FarInstant
 
 __all__ = ["format_value", "serialize"]
 
@@ -58,6 +59,8 @@ def format_value(value: Value) -> str:
             ) from None
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, FarInstant):
+        return value.text()
     raise QueryError([Diagnostic("cannot-encode", f"cannot write {type(value).__name__} {value!r} in a query string")])
 
 

@@ -30,6 +30,7 @@ from .errors import Diagnostic, QueryError, suggest
 from .evaluate import Page, find
 from .schema import CONTACT_COMMUNICATIONS, RecordError
 from .validate import validate
+from .values import FarInstant
 
 __all__ = [
     "BadRequest",
@@ -163,6 +164,8 @@ def jsonable(value: object) -> object:
     """
     if isinstance(value, datetime):
         return format_datetime(value)
+    if isinstance(value, FarInstant):
+        return value.js_text()
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

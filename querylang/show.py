@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Value
+from .values import FarInstant
 
 __all__ = ["outline", "to_data"]
 
@@ -12,6 +13,8 @@ __all__ = ["outline", "to_data"]
 def _value(value: Value) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, FarInstant):
+        return value.text()
     return value
 
 

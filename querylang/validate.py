@@ -24,7 +24,7 @@ from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema, ValueProbl
 from .serialize import format_value
 from .source import NOWHERE, Span
 from .syntax import read_params
-from .values import PLACEHOLDERS
+from .values import PLACEHOLDERS, FarInstant
 
 __all__ = ["check", "validate"]
 
@@ -299,7 +299,7 @@ def _key(value: object) -> object:
 
 
 def _show(value: object) -> str:
-    return format_value(value) if isinstance(value, datetime) else repr(value)
+    return format_value(value) if isinstance(value, datetime | FarInstant) else repr(value)
 
 
 def _article(word: str) -> str:

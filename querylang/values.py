@@ -16,7 +16,9 @@ __all__ = [
     "INT32_MAX",
     "INT32_MIN",
     "PLACEHOLDERS",
+    "FarInstant",
     "ValueProblem",
+    "in_utc",
     "parse_datetime",
     "parse_integer",
     "parse_number",
@@ -27,6 +29,97 @@ __all__ = [
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 PLACEHOLDERS = frozenset({"undefined", "null", "None", "NaN"})
 """Values that look like a variable that was never set, in the code that built the query."""
+
+
+_MICROSECOND = timedelta(microseconds=1)
+_DAY_MICROS = 86_400_000_000
+_EPOCH = datetime(1, 1, 1)
+_MAX_MICROS = (datetime.max - _EPOCH) // _MICROSECOND
+
+
+class FarInstant:
+    """An instant less than a day outside what ``datetime`` holds in UTC (years 1 to 9999).
+
+    ``0001-01-01T00:00:00+01:00`` is such an instant (0000-12-31T23:00:00Z); the reference's
+    PostgreSQL holds it, so querylang reads it too. It compares with aware datetimes and with
+    other far instants exactly, by microseconds from 0001-01-01T00:00:00Z, and never equals a
+    datetime.
+    """
+
+    __slots__ = ("micros",)
+
+    def __init__(self, micros: int) -> None:
+        if -_DAY_MICROS < micros < 0 or _MAX_MICROS < micros < _MAX_MICROS + _DAY_MICROS:
+            self.micros = micros
+        else:
+            raise ValueError(f"{micros} microseconds from year 1 is not just outside datetime's range")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if hasattr(self, "micros"):
+            raise AttributeError("FarInstant is immutable")
+        object.__setattr__(self, name, value)
+
+    def text(self) -> str:
+        """RFC 3339 with the smallest offset that keeps the written date in years 1 to 9999."""
+        # Ahead of UTC by the shortfall before year 1, or behind it by the excess after 9999,
+        # in whole minutes rounded up.
+        minutes = -(self.micros // 60_000_000) if self.micros < 0 else (self.micros - _MAX_MICROS) // -60_000_000
+        local = _EPOCH + timedelta(microseconds=self.micros + minutes * 60_000_000)
+        written = local.isoformat(timespec="microseconds" if local.microsecond else "seconds")
+        sign = "+" if minutes >= 0 else "-"
+        return f"{written}{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+    def js_text(self) -> str:
+        """As JavaScript's ``Date.toISOString`` writes it: ``0000-12-31T23:00:00.000Z``, ``+010000-...``."""
+        if self.micros < 0:
+            day, within = "0000-12-31", self.micros + _DAY_MICROS
+        else:
+            day, within = "+010000-01-01", self.micros - _MAX_MICROS - 1
+        clock = (datetime.min + timedelta(microseconds=within)).time()
+        return f"{day}T{clock.isoformat(timespec='milliseconds')}Z"
+
+    def _other(self, other: object) -> int | None:
+        if isinstance(other, FarInstant):
+            return other.micros
+        if isinstance(other, datetime) and other.utcoffset() is not None:
+            return (other.replace(tzinfo=None) - other.utcoffset() - _EPOCH) // _MICROSECOND  # type: ignore[operator]
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        theirs = self._other(other)
+        return NotImplemented if theirs is None else self.micros == theirs
+
+    def __hash__(self) -> int:
+        return hash((FarInstant, self.micros))
+
+    def __lt__(self, other: object) -> bool:
+        theirs = self._other(other)
+        return NotImplemented if theirs is None else self.micros < theirs
+
+    def __le__(self, other: object) -> bool:
+        theirs = self._other(other)
+        return NotImplemented if theirs is None else self.micros <= theirs
+
+    def __gt__(self, other: object) -> bool:
+        theirs = self._other(other)
+        return NotImplemented if theirs is None else self.micros > theirs
+
+    def __ge__(self, other: object) -> bool:
+        theirs = self._other(other)
+        return NotImplemented if theirs is None else self.micros >= theirs
+
+    def __repr__(self) -> str:
+        return f"FarInstant({self.text()!r})"
+
+
+def in_utc(value: datetime) -> datetime | FarInstant:
+    """An aware datetime in UTC, or the far instant it names when UTC cannot hold it."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        offset = value.utcoffset()
+        assert offset is not None
+        return FarInstant((value.replace(tzinfo=None) - _EPOCH - offset) // _MICROSECOND)
 
 
 class ValueProblem(Exception):
@@ -93,8 +186,11 @@ _DATE_TIME = re.compile(
 _DATE_HINT = "write 2019-01-01T11:00:00Z, 2019-01-01T11:00:00-07:00 or 2019-01-01"
 
 
-def parse_datetime(text: str) -> datetime:
+def parse_datetime(text: str) -> datetime | FarInstant:
     """Read a query's date-time (SEMANTICS.md section 3) as an aware ``datetime`` in UTC.
+
+    When UTC falls just outside years 1 to 9999 (``0001-01-01T00:00:00+01:00``) the result is a
+    ``FarInstant``, as PostgreSQL holds those.
 
     RFC 3339 with ``Z`` or an offset (``+05:30``, ``+0530``, ``-07``), ``T``, ``t`` or a space
     between date and time, a fraction rounded to the microsecond and a leap second read as the
@@ -148,23 +244,25 @@ def parse_datetime(text: str) -> datetime:
         # PostgreSQL refuses a time of day past 24:00:00 as written (before the offset).
         raise ValueProblem("not-a-date", f"'{text}' is past the end of its day", _DATE_HINT)
     offset = timedelta(hours=off_h, minutes=off_m) * sign
+    local = datetime(year, month, day, hour, minute, min(second, 59))
+    step = timedelta(seconds=1 if second == 60 else 0, microseconds=micro) - offset
     try:
-        base = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
-        return base + timedelta(seconds=1 if second == 60 else 0, microseconds=micro) - offset
+        return (local + step).replace(tzinfo=UTC)
     except OverflowError:
-        raise ValueProblem("not-a-date", f"'{text}' is outside the years 1 to 9999 in UTC", _DATE_HINT) from None
+        # Within a day of the ends of datetime's range, in UTC: PostgreSQL holds it.
+        return FarInstant((local - _EPOCH + step) // _MICROSECOND)
 
 
 _LONG_FRACTION = re.compile(r"\.\d{7}")
 
 
-def record_datetime(text: str) -> datetime:
+def record_datetime(text: str) -> datetime | FarInstant:
     """Read a record's date-time string (ISO 8601 with an offset) as an aware ``datetime`` in UTC.
 
     Raises:
         ValueProblem: the text is not a date-time with an offset.
     """
-    if _LONG_FRACTION.search(text) is None:
+    if _LONG_FRACTION.search(text) is None and ":60" not in text:
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
@@ -178,5 +276,6 @@ def record_datetime(text: str) -> datetime:
             if len(text) == 10:  # a date alone: midnight UTC, as in queries
                 return value.replace(tzinfo=UTC)
             raise ValueProblem("naive-datetime", f"'{text}' has no time zone", "add Z or an offset")
-        return value.astimezone(UTC)
+        return in_utc(value)
+    # A 7-digit fraction (PostgreSQL rounds it, fromisoformat truncates) or a leap second.
     return parse_datetime(text.replace(" ", "T", 1) if text[10:11] == " " else text)

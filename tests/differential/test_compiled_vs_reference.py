@@ -77,6 +77,7 @@ SERVER_QUERIES = [
     "is_active=true",
     "completing_user_id=",
     "completed_at[$gt]=",
+    "send_at[$gt]=0001-01-01T00:00:00%2B01:00&send_at[$lt]=9999-12-31T23:59:59-01:00&$sort[id]=1",
     "$or[0][completing_user_id][$lte]=&$or[1][id][$gt]=0&$sort[id]=1",
     "completing_user_id[$ne]=",
     "completing_user_id[$nin][]=8",

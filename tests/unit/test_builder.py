@@ -17,6 +17,7 @@ import pytest
 import querylang
 from querylang import CONTACT_COMMUNICATIONS, F, Fields, Op, Query, QueryError, QueryValidationError, ast
 from querylang.builder import Cond, FieldRef, SortKey
+from querylang.values import FarInstant
 
 IST = timezone(timedelta(hours=5, minutes=30))
 PDT = timezone(timedelta(hours=-7))
@@ -684,8 +685,8 @@ BAD_CONDITIONS = [
     ("not-a-date", lambda f: f.send_at < "yesterday", "send_at[$lt]=yesterday"),
     (
         "date-out-of-range",
-        lambda f: f.send_at < datetime(1, 1, 1, tzinfo=IST),
-        "send_at[$lt]=0001-01-01T00:00:00%2B05:30",
+        lambda f: f.send_at < "0000-12-31T23:00:00Z",
+        "send_at[$lt]=0000-12-31T23:00:00Z",
     ),
     ("empty-value", lambda f: f.send_at == None, "send_at="),
     ("null-on-integer", lambda f: f.id.is_null(), "id="),
@@ -814,3 +815,13 @@ def test_fields_constructor_with_a_schema_binds() -> None:
     with pytest.raises(QueryValidationError):
         _ = bound.sendat
     assert isinstance(bound.send_at, FieldRef)
+
+
+def test_a_datetime_whose_utc_falls_before_year_1_is_a_far_instant() -> None:
+    # 0001-01-01T00:00:00+05:30 is 0000-12-31T18:30:00Z: PostgreSQL holds it, and so does querylang.
+    query = querylang.Query().where(F.send_at < datetime(1, 1, 1, tzinfo=IST))
+    assert querylang.serialize(query) == "send_at[$lt]=0001-01-01T00:00:00%2B05:30"
+    value = querylang.validate(query).where.value  # type: ignore[union-attr]
+    assert isinstance(value, FarInstant)
+    assert value < datetime(1, 1, 1, tzinfo=UTC)
+    assert value.text() == "0001-01-01T00:00:00+05:30"

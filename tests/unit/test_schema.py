@@ -9,14 +9,17 @@ querylang and the reference disagree outside that list are strict xfails that na
 from __future__ import annotations
 
 import json
+import operator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+import querylang
 from querylang import CONTACT_COMMUNICATIONS, Field, FieldType, Relation, Schema
 from querylang.ast import Op
-from querylang.schema import RecordError, SchemaError, ValueProblem, parse_datetime
+from querylang.schema import RecordError, SchemaError, ValueProblem, parse_datetime, record_datetime
+from querylang.values import FarInstant
 
 S = CONTACT_COMMUNICATIONS
 
@@ -374,15 +377,67 @@ def test_datetime_leap_second_with_a_fraction_past_midnight_is_refused(text: str
     assert _problem("send_at", text).code == "not-a-date"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="years 1-9999 as written: send_at=0001-01-01T00:00:00%2B01:00 and "
-    "send_at=9999-12-31T23:59:59-01:00 get 200 from the reference (PostgreSQL holds 1 BC and 10000), "
-    "querylang refuses them as outside the years 1 to 9999 in UTC",
-)
-@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
-def test_datetime_in_range_as_written_but_not_in_utc_is_read(text: str) -> None:
-    parse_datetime(text)
+# Written within years 1 to 9999, but just outside them in UTC: PostgreSQL (and the reference)
+# holds these; datetime does not, so they are FarInstants, compared by microseconds.
+FAR = [
+    # (as written, microseconds before 0001-01-01T00:00:00Z (negative) or after
+    # 10000-01-01T00:00:00Z, canonical text, as JavaScript writes it)
+    ("0001-01-01T00:00:00+01:00", -3_600_000_000, "0001-01-01T00:00:00+01:00", "0000-12-31T23:00:00.000Z"),
+    ("0001-01-01T15:00:00+15:59", -59 * 60_000_000, "0001-01-01T00:00:00+00:59", "0000-12-31T23:01:00.000Z"),
+    ("0001-01-01T00:00:00.5+00:01", -59_500_000, "0001-01-01T00:00:00.500000+00:01", "0000-12-31T23:59:00.500Z"),
+    ("9999-12-31T23:59:59-01:00", 3_599_000_000, "9999-12-31T23:59:59-01:00", "+010000-01-01T00:59:59.000Z"),
+    ("9999-12-31T23:59:59.9999995Z", 0, "9999-12-31T23:59:00-00:01", "+010000-01-01T00:00:00.000Z"),
+    ("9999-12-31T23:59:60Z", 0, "9999-12-31T23:59:00-00:01", "+010000-01-01T00:00:00.000Z"),
+]
+_YEAR_1 = datetime(1, 1, 1, tzinfo=UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
+_AFTER_LAST = (_LAST - _YEAR_1) // timedelta(microseconds=1) + 1
+
+
+@pytest.mark.parametrize(("text", "micros", "canonical", "javascript"), FAR)
+def test_datetime_just_outside_utc_range_is_a_far_instant(
+    text: str, micros: int, canonical: str, javascript: str
+) -> None:
+    value = parse_datetime(text)
+    assert isinstance(value, FarInstant)
+    assert value.micros == (micros if micros < 0 else _AFTER_LAST + micros)
+    assert (value.text(), value.js_text()) == (canonical, javascript)
+    assert parse_datetime(value.text()) == value
+    assert record_datetime(text) == value
+
+
+def test_far_instants_order_with_datetimes_and_never_equal_them() -> None:
+    before, after = parse_datetime("0001-01-01T00:00:00+01:00"), parse_datetime("9999-12-31T23:59:59-01:00")
+    earlier = parse_datetime("0001-01-01T00:00:00+02:00")
+    assert sorted([after, _LAST, _YEAR_1, before, earlier]) == [earlier, before, _YEAR_1, _LAST, after]
+    # both ways round: a datetime hands the comparison to the far instant
+    assert operator.lt(before, _YEAR_1) and operator.gt(_YEAR_1, before)
+    assert operator.gt(after, _LAST) and operator.lt(_LAST, after)
+    assert operator.ne(before, _YEAR_1) and operator.ne(_YEAR_1, before)
+    assert before == parse_datetime("0001-01-01T01:00:00+02:00")
+    assert len({before, earlier, parse_datetime("0001-01-01T01:00:00+02:00")}) == 2
+    with pytest.raises(TypeError):
+        operator.lt(before, "0001-01-01")
+
+
+def test_far_instant_is_immutable() -> None:
+    value = parse_datetime("0001-01-01T00:00:00+01:00")
+    with pytest.raises(AttributeError):
+        value.micros = 0  # type: ignore[union-attr]
+
+
+def test_a_record_datetime_just_outside_utc_range_is_read_not_a_crash() -> None:
+    # Once an OverflowError from astimezone, a stack trace out of find.
+    records = [
+        {"id": 1, "send_at": "0001-01-01T00:00:00+01:00"},
+        {"id": 2, "send_at": datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=2)))},
+        {"id": 3, "send_at": "0001-01-01T00:00:00Z"},
+        {"id": 4, "send_at": "9999-12-31T23:59:59-01:00"},
+    ]
+    page = querylang.find(records, "send_at[$lt]=0001-01-01T00:00:00Z&$sort[send_at]=1")
+    assert [row["id"] for row in page["data"]] == [2, 1]
+    assert [row["id"] for row in querylang.find(records, "$sort[send_at]=-1")["data"]] == [4, 3, 1, 2]
+    assert querylang.find(records, "send_at=0001-01-01T01:00:00%2B02:00")["total"] == 1
 
 
 # ---- numbers (custom schemas)
