@@ -44,8 +44,8 @@ from operator import itemgetter, length_hint
 from typing import Any, TypeAlias
 
 from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query
-from .errors import Diagnostic
-from .like import fold_case, like_plan
+from .errors import Diagnostic, QueryValidationError
+from .like import EscapeAtEnd, ends_with_lone_escape, fold_case, like_plan
 from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, RecordError, Schema, ValueProblem
 from .validate import validate
 
@@ -156,6 +156,38 @@ def _needs_null_guard(cond: Compare | Membership) -> bool:
     return cond.op is not Op.EQ and not (cond.op is Op.NE and cond.value is None)
 
 
+def _stops(cond: Compare | Membership) -> bool:
+    """Whether the condition is a pattern ending in a lone backslash (see ``_stopping``)."""
+    return (
+        isinstance(cond, Compare)
+        and cond.op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE)
+        and isinstance(cond.value, str)
+        and ends_with_lone_escape(cond.value)
+    )
+
+
+def _stopping(match: Callable[[str], bool], cond: Compare) -> Callable[[str], bool]:
+    """``match``, raising what PostgreSQL raises where it stops on a trailing lone backslash."""
+
+    def run(text: str) -> bool:
+        try:
+            return match(text)
+        except EscapeAtEnd:
+            raise QueryValidationError(
+                [
+                    Diagnostic(
+                        "bad-pattern",
+                        f"'{cond.field}' {cond.op.spelling}: the pattern ends with a lone backslash, and PostgreSQL "
+                        f"stops the query with an error on the value {text!r}, which matches up to it",
+                        cond.value_span,
+                        "write \\\\ (%5C%5C) for a literal backslash",
+                    )
+                ]
+            ) from None
+
+    return run
+
+
 class _Gen:
     """Source lines and the namespace they are compiled in; names are made here only."""
 
@@ -186,6 +218,10 @@ class _Gen:
 
     def cost(self, expr: Expr) -> int:
         if isinstance(expr, Compare | Membership):
+            if _stops(expr):
+                # First, so that it meets every record: PostgreSQL tests such a pattern on every
+                # row, whatever the other conditions, and stops on the first it reaches the end with.
+                return -1000
             return _TYPE_COST[self.field(expr.field).type] + _OP_COST.get(expr.op, 0)
         return sum(self.cost(item) for item in expr.items)
 
@@ -318,7 +354,10 @@ class _Gen:
             # fold_case, with the usual ASCII case inline.
             fold = self.bind("F", fold_case, memo="fold_case")
             subject = f"({var}.lower() if {var}.isascii() else {fold}({var}))" if op is Op.ILIKE else var
-            kind, arg = like_plan(fold_case(str(value)) if op is Op.ILIKE else str(value))
+            pattern = fold_case(str(value)) if op is Op.ILIKE else str(value)
+            kind, arg = like_plan(pattern)
+            if ends_with_lone_escape(pattern):
+                arg = _stopping(arg, cond)
             x = self.bind("X", arg)
             expr = {
                 "eq": f"{subject} == {x}",

@@ -78,7 +78,9 @@ def render(text: str, diagnostic: Diagnostic, *, prefix: bool = False) -> str:
     head = diagnostic.headline
     if prefix:
         head = f"{diagnostic.severity}[{diagnostic.code}]: {head}"
-    carets = caret_lines(text, diagnostic.span)
+    # No carets without the text the span points into (a tree built in code, say).
+    fits = text and diagnostic.span.end <= len(text)
+    carets = caret_lines(text, diagnostic.span) if fits else ""
     return f"{head}\n{carets}" if carets else head
 
 

@@ -213,16 +213,25 @@ def find(
         QueryValidationError: every problem of a query that is not valid.
         RecordError: a record value that does not fit its field (with no ``on_error``).
         QueryError: ``$load`` without ``users`` (code ``missing-users``).
+        QueryValidationError: a pattern ending in a lone backslash that a value matches up to
+            (``bad-pattern``): PostgreSQL stops the query there.
     """
     compiled = compile(query, schema)
     if schema is not None and compiled.schema != schema:  # a query compiled for another schema
         compiled = compile(dataclasses.replace(compiled.query, limit=compiled.written_limit), schema)
-    return evaluate(
-        compiled,
-        records,
-        paginate=paginate,
-        default_limit=default_limit,
-        max_limit=max_limit,
-        users=users,
-        on_error=on_error,
-    )
+    try:
+        return evaluate(
+            compiled,
+            records,
+            paginate=paginate,
+            default_limit=default_limit,
+            max_limit=max_limit,
+            users=users,
+            on_error=on_error,
+        )
+    except QueryError as error:
+        # What only the records reveal about the query (a pattern PostgreSQL stops on) points
+        # into its text; a record's own error does not.
+        if isinstance(query, str) and not isinstance(error, RecordError) and not error.text:
+            raise error.with_text(query) from None
+        raise

@@ -1,8 +1,9 @@
 r"""SQL ``LIKE`` patterns -> matching functions that never backtrack (SEMANTICS.md section 4).
 
-``%`` is any run of characters, ``_`` exactly one, a backslash escapes the next character (a
-trailing lone backslash is literal, though validation refuses such a pattern as PostgreSQL
-does); case-sensitive; the whole text must match. The pattern is split on ``%`` into
+``%`` is any run of characters, ``_`` exactly one, a backslash escapes the next character;
+case-sensitive; the whole text must match. A pattern ending in a lone backslash is run as
+PostgreSQL runs it (``postgres_like``): it matches nothing, and stops with an error on a text
+that the matching reaches the backslash with. The pattern is split on ``%`` into
 fixed-length pieces, which are found leftmost-first: O(len(text) * len(pattern)) for any
 pattern, where a backtracking regular expression can take exponential time
 (``%a%a%a%a%a%b`` against a long run of ``a``). Simple shapes become ``==``, ``in``,
@@ -15,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["fold_case", "like_matcher", "like_plan"]
+__all__ = ["EscapeAtEnd", "ends_with_lone_escape", "fold_case", "like_matcher", "like_plan", "postgres_like"]
 
 
 def _like_pieces(pattern: str) -> list[list[str | None]]:
@@ -24,7 +25,7 @@ def _like_pieces(pattern: str) -> list[list[str | None]]:
     i, n = 0, len(pattern)
     while i < n:
         c = pattern[i]
-        if c == "\\" and i + 1 < n:  # an escape; a trailing lone backslash falls through as literal
+        if c == "\\" and i + 1 < n:  # an escape (like_plan keeps a trailing lone one from here)
             pieces[-1].append(pattern[i + 1])
             i += 2
             continue
@@ -54,8 +55,91 @@ def _piece_finder(piece: list[str | None]) -> tuple[int, Callable[[str, int, int
     return size, find
 
 
+def ends_with_lone_escape(pattern: str) -> bool:
+    """Whether the pattern ends with a backslash that escapes nothing (PostgreSQL refuses it)."""
+    return (len(pattern) - len(pattern.rstrip("\\"))) % 2 == 1
+
+
+class EscapeAtEnd(Exception):
+    """PostgreSQL's ``LIKE pattern must not end with escape character``, met while matching."""
+
+
+_TRUE, _FALSE, _ABORT = 1, 0, -1
+
+
+def _postgres_match(text: str, t: int, pattern: str, p: int) -> int:
+    """PostgreSQL's ``MatchText`` (like_match.c), character by character: TRUE, FALSE or ABORT.
+
+    Raises:
+        EscapeAtEnd: where PostgreSQL raises its error: at a trailing backslash with text left,
+            or at one that follows a ``%``.
+    """
+    tlen, plen = len(text), len(pattern)
+    while t < tlen and p < plen:
+        c = pattern[p]
+        if c == "\\":
+            p += 1
+            if p >= plen:
+                raise EscapeAtEnd
+            if pattern[p] != text[t]:
+                return _FALSE
+        elif c == "%":
+            p += 1
+            while p < plen:  # any run of % and _ after a %: skip the %, consume a character per _
+                if pattern[p] == "%":
+                    p += 1
+                elif pattern[p] == "_":
+                    if t >= tlen:
+                        return _ABORT
+                    t += 1
+                    p += 1
+                else:
+                    break
+            if p >= plen:
+                return _TRUE
+            if pattern[p] == "\\":
+                if p + 1 >= plen:
+                    raise EscapeAtEnd
+                first = pattern[p + 1]
+            else:
+                first = pattern[p]
+            while t < tlen:
+                if text[t] == first:
+                    matched = _postgres_match(text, t, pattern, p)
+                    if matched != _FALSE:
+                        return matched
+                t += 1
+            return _ABORT
+        elif c != "_" and c != text[t]:
+            return _FALSE
+        t += 1
+        p += 1
+    if t < tlen:
+        return _FALSE
+    while p < plen and pattern[p] == "%":
+        p += 1
+    return _TRUE if p >= plen else _ABORT
+
+
+def postgres_like(text: str, pattern: str) -> bool:
+    """``text LIKE pattern`` exactly as PostgreSQL runs it, its error included.
+
+    Used for patterns ending in a lone backslash, where that error depends on the text; the
+    others go through ``like_plan``, which never backtracks.
+
+    Raises:
+        EscapeAtEnd: PostgreSQL would stop the query here.
+    """
+    return _postgres_match(text, 0, pattern, 0) == _TRUE
+
+
 def like_plan(pattern: str) -> tuple[str, Any]:
-    """How to test ``pattern``: ``("eq"|"in"|"prefix"|"suffix", text)``, or ``("call", matcher)``."""
+    """How to test ``pattern``: ``("eq"|"in"|"prefix"|"suffix", text)``, or ``("call", matcher)``.
+
+    A pattern ending in a lone backslash gets ``postgres_like``, which may raise ``EscapeAtEnd``.
+    """
+    if ends_with_lone_escape(pattern):
+        return "call", lambda text: postgres_like(text, pattern)
     pieces = _like_pieces(pattern)
     literal = [None not in p for p in pieces]
     texts = ["".join(c for c in p if c is not None) for p in pieces]
@@ -121,7 +205,8 @@ def like_matcher(pattern: str, *, ignore_case: bool = False) -> Callable[[str], 
         ignore_case: ``ILIKE``: compare after ``fold_case`` of both sides.
 
     Returns:
-        ``match(text) -> bool``, linear in ``len(text)`` for a fixed pattern.
+        ``match(text) -> bool``, linear in ``len(text)`` for a fixed pattern; for a pattern
+        ending in a lone backslash, ``postgres_like``, which may raise ``EscapeAtEnd``.
     """
     kind, arg = like_plan(fold_case(pattern) if ignore_case else pattern)
     tests: dict[str, Callable[[str], bool]] = {

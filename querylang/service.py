@@ -25,9 +25,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .ast import Query
+from .ast import Compare, Op, Query, conditions
+from .compile import compile
 from .errors import Diagnostic, QueryError, suggest
 from .evaluate import Page, find
+from .like import ends_with_lone_escape
 from .schema import CONTACT_COMMUNICATIONS, RecordError
 from .validate import validate
 from .values import FarInstant
@@ -49,6 +51,7 @@ __all__ = [
 ]
 
 SCHEMA = CONTACT_COMMUNICATIONS
+_PATTERNS = (Op.LIKE, Op.NOTLIKE, Op.ILIKE)
 Clock = Callable[[], datetime]
 """Returns the current time as an aware ``datetime``; ``completed_at`` of a completion."""
 
@@ -429,6 +432,30 @@ class CampaignCommunications:
         if user_id is not None and self.access(contact_id, user_id) is None:
             raise Forbidden(f"user {user_id} may not access the communications of contact {contact_id}")
 
+    def _run_stopping_patterns(self, query: Query) -> None:
+        """Run each pattern ending in a lone backslash over every contact's records.
+
+        The reference's PostgreSQL tests such a pattern on every row of the table, whatever the
+        route's contact and the other conditions, and fails the request on the first row that
+        matches up to the backslash (``querylang.like.postgres_like``).
+
+        Raises:
+            QueryValidationError: ``bad-pattern``, naming the value.
+        """
+        stopping = [
+            c
+            for c in conditions(query.where)
+            if isinstance(c, Compare)
+            and isinstance(c.value, str)
+            and c.op in _PATTERNS
+            and ends_with_lone_escape(c.value)
+        ]
+        if stopping:
+            with self._lock:
+                everything = list(self._records.values())
+            for cond in stopping:
+                find(everything, Query(where=cond), schema=SCHEMA, paginate=False)
+
     def _snapshot(self, contact_id: int) -> list[dict[str, object]]:
         with self._lock:
             return [self._records[i] for i in self._by_contact.get(contact_id, ())]
@@ -463,9 +490,11 @@ class CampaignCommunications:
         self._route(contact_id, user_id)
         records = self._snapshot(contact_id)
         try:
-            page = find(records, query, schema=SCHEMA, users=self._users)
+            compiled = compile(query, SCHEMA)
+            self._run_stopping_patterns(compiled.query)
+            page = find(records, compiled, schema=SCHEMA, users=self._users)
         except QueryError as error:
-            raise BadRequest.from_diagnostics("query", error.diagnostics, error.text) from error
+            raise BadRequest.from_diagnostics("query", error.diagnostics, error.text or _text(query)) from error
         assert isinstance(page, dict)  # paginated
         return Page(total=page["total"], limit=page["limit"], skip=page["skip"], data=[_copy(r) for r in page["data"]])
 
@@ -549,6 +578,10 @@ class CampaignCommunications:
         if not isinstance(now, datetime) or now.utcoffset() is None:
             raise TypeError(f"clock() must return an aware datetime, not {now!r}")
         return {**record, "is_active": False, "completing_user_id": user_id, "completed_at": now.astimezone(UTC)}
+
+
+def _text(query: object) -> str:
+    return query if isinstance(query, str) else ""
 
 
 def _copy(row: Mapping[str, Any]) -> dict[str, Any]:

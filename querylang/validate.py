@@ -19,6 +19,7 @@ from datetime import datetime
 from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Sort, Value, and_, as_query, or_
 from .build import build_partial
 from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError, suggest
+from .like import ends_with_lone_escape
 from .qs import structure
 from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema, ValueProblem
 from .serialize import format_value
@@ -102,16 +103,16 @@ class _Validator:
                 typed.append(t)
             return replace(cond, values=tuple(typed)) if good else None  # type: ignore[arg-type]
         ok, t = self.value(f, cond.value, cond.value_span, unvalidated=cond.unvalidated)
-        if ok and cond.op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE) and isinstance(t, str):
-            trailing = len(t) - len(t.rstrip("\\"))
-            if trailing % 2:
-                self.error(
-                    "bad-pattern",
-                    f"pattern '{t}' ends with a lone backslash, which escapes nothing",
-                    cond.value_span,
-                    "PostgreSQL refuses it; write \\\\ (%5C%5C) for a literal backslash",
-                )
-                return None
+        if ok and cond.op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE) and isinstance(t, str) and ends_with_lone_escape(t):
+            # PostgreSQL meets the lone backslash only on a value that matches up to it, and then
+            # stops the query with an error (find does the same); on others the pattern is false.
+            self.warn(
+                "pattern-escape-at-end",
+                f"pattern '{t}' ends with a lone backslash, which escapes nothing: it matches no value, "
+                "and PostgreSQL stops with an error on a value that matches up to it",
+                cond.value_span,
+                "write \\\\ (%5C%5C) for a literal backslash",
+            )
         return replace(cond, value=t) if ok else None  # type: ignore[arg-type]
 
     def expr(self, expr: Expr) -> Expr | None:

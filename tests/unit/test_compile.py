@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 import querylang
-from querylang import ast
+from querylang import QueryValidationError, ast
 from querylang.compile import Compiled
-from querylang.like import fold_case, like_matcher
+from querylang.like import EscapeAtEnd, ends_with_lone_escape, fold_case, like_matcher, postgres_like
 from querylang.schema import RecordError
 
 
@@ -49,8 +49,6 @@ def _like(text: str, pattern: str) -> bool:
         ("100\\%%", "1000", False),
         ("a\\\\b", "a\\b", True),
         ("\\a", "a", True),
-        ("abc\\", "abc\\", True),
-        ("abc\\", "abc", False),
         ("", "", True),
         ("", "a", False),
         ("%", "", True),
@@ -78,9 +76,59 @@ def test_like_matcher_agrees_with_brute_force_on_every_small_case() -> None:
     for n in range(5):
         for chars in itertools.product(alphabet, repeat=n):
             pattern = "".join(chars)
+            if ends_with_lone_escape(pattern):
+                continue  # PostgreSQL's own error: test_trailing_lone_backslash_runs_as_postgresql_does
             match = like_matcher(pattern)
             for text in texts:
                 assert match(text) is _like(text, pattern), (pattern, text)
+                assert postgres_like(text, pattern) is _like(text, pattern), (pattern, text)
+
+
+# Checked in PostgreSQL 15 ('ERROR' is "LIKE pattern must not end with escape character"): the
+# error comes only when matching reaches the backslash with text left, or right after a '%'.
+POSTGRES_TRAILING_ESCAPE = [
+    ("abc", "a\\", "ERROR"),
+    ("b", "a\\", False),
+    ("", "\\", False),
+    ("x", "\\", "ERROR"),
+    ("abc", "%\\", "ERROR"),
+    ("", "%\\", False),
+    ("ab", "ab%\\", False),
+    ("abc", "ab%\\", "ERROR"),
+    ("a", "%_\\", "ERROR"),
+    ("abc\\", "abc\\", "ERROR"),
+    ("abc", "abc\\", False),
+    ("a\\", "a\\\\\\", False),  # an escaped backslash, then the lone one with no text left
+    ("a\\x", "a\\\\\\", "ERROR"),
+]
+
+
+@pytest.mark.parametrize(("text", "pattern", "expected"), POSTGRES_TRAILING_ESCAPE)
+def test_trailing_lone_backslash_runs_as_postgresql_does(text: str, pattern: str, expected: object) -> None:
+    assert ends_with_lone_escape(pattern)
+    for run in (lambda: postgres_like(text, pattern), lambda: like_matcher(pattern)(text)):
+        if expected == "ERROR":
+            with pytest.raises(EscapeAtEnd):
+                run()
+        else:
+            assert run() is expected
+
+
+def test_find_stops_where_postgresql_stops_on_a_trailing_lone_backslash() -> None:
+    records = [{"id": 1, "campaign_name": "abc"}, {"id": 2, "campaign_name": "xyz"}]
+    assert querylang.find(records, "campaign_name[$like]=q%5C")["total"] == 0
+    assert querylang.find(records, "campaign_name[$notlike]=q%5C")["total"] == 2
+    with pytest.raises(QueryValidationError) as raised:
+        querylang.find(records, "id=1&campaign_name[$like]=a%5C")
+    assert raised.value.diagnostic.code == "bad-pattern"
+    assert raised.value.text == "id=1&campaign_name[$like]=a%5C"
+    assert "'abc'" in str(raised.value) and "a%5C" in str(raised.value)
+    # Every record meets the pattern, whatever the other conditions, as every row does in the
+    # reference (id=1&campaign_name[$like]=100%5C stops it with no record of id 1).
+    with pytest.raises(QueryValidationError):
+        querylang.find(records, "id=2&campaign_name[$like]=a%5C")
+    with pytest.raises(QueryValidationError):
+        querylang.find(records, "campaign_name[$in][]=xyz&$or[0][id]=2&$or[1][campaign_name][$ilike]=A%5C")
 
 
 def test_ilike_lowers_both_sides() -> None:
