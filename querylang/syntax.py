@@ -239,6 +239,7 @@ def _decode(text: str) -> tuple[str, bool]:
 # with brackets and escapes, a key costs more than the rest of its parameter.
 _KEYS: dict[str, Key] = {}
 _KEYS_KEPT = 4096
+_KEY_KEPT_LENGTH = 256  # a longer key is not a field and an operator: not kept (memory stays small)
 
 
 def _param(part: str, start: int, index: int, patterns: _Patterns) -> Param:
@@ -261,9 +262,10 @@ def _param(part: str, start: int, index: int, patterns: _Patterns) -> Param:
     key = _KEYS.get(raw_key)
     if key is None:
         key = _read_key(patterns.segment, raw_key)
-        if len(_KEYS) >= _KEYS_KEPT:
-            _KEYS.clear()
-        _KEYS[raw_key] = key
+        if len(raw_key) <= _KEY_KEPT_LENGTH:
+            if len(_KEYS) >= _KEYS_KEPT:
+                _KEYS.clear()
+            _KEYS[raw_key] = key
     if key.too_deep is not None:
         raise QuerySyntaxError.at(
             "too-deep",

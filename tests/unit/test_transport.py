@@ -261,3 +261,36 @@ def test_escapes_of_ascii_characters_decode_in_either_case() -> None:
 
 def test_non_ascii_escapes_decode_as_utf8_and_invalid_ones_stay_raw() -> None:
     assert querylang.decode("a=caf%C3%A9%20x&b=%E9&c=%2&d=100%") == {"a": "café x", "b": "%E9", "c": "%2", "d": "100%"}
+
+
+def test_what_keys_say_is_kept_for_short_keys_only_and_boundedly() -> None:
+    from querylang import syntax
+
+    syntax._KEYS.clear()
+    long_key = "a" * 300
+    read_params(f"{long_key}[$gt]=1&b[$lt]=2")
+    assert f"{long_key}[$gt]" not in syntax._KEYS
+    assert "b[$lt]" in syntax._KEYS
+    for i in range(5000):
+        read_params(f"f{i}[$in][]=x")
+    assert 0 < len(syntax._KEYS) <= 4096
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a[b][c]=1&a[b][c]=2", "type%5B%24in%5D%5B0%5D=x", "%zz[a]=1", "[a]=1&[b][c]=2", "a+b[c+d]=1"],
+)
+def test_a_kept_key_reads_as_a_new_one(text: str) -> None:
+    from querylang import syntax
+
+    syntax._KEYS.clear()
+    first = read_params(text)
+    again = read_params(text)  # from the kept keys
+    assert [(p.key, p.start, p.key_end, p.end, p.segments, p.name) for p in again] == [
+        (p.key, p.start, p.key_end, p.end, p.segments, p.name) for p in first
+    ]
+    shifted = read_params("x=0&" + text)[1:]  # the same keys elsewhere: spans move with them
+    assert [p.key_span for p in shifted] == [Span(s.start + 4, s.end + 4) for s in (p.key_span for p in first)]
+    assert [p.segments for p in shifted] == [
+        tuple(seg._replace(span=Span(seg.span.start + 4, seg.span.end + 4)) for seg in p.segments) for p in first
+    ]
