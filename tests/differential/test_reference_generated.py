@@ -7,7 +7,8 @@ otherwise. ``QUERYLANG_REFERENCE_EXAMPLES`` sets how many queries (200 by defaul
 The queries combine every field with every operator and with values that either side might
 read differently: integer bounds and spellings, booleans, enum spellings, text with pattern
 characters and case, date-times in the RFC 3339 spellings of SEMANTICS.md section 3 and a few
-just outside them, empty values, ``$in`` lists, ``$or``, sorting, paging and ``$select``.
+just outside them, empty values, ``$in`` lists, ``$or``, ``$and`` (with an ``$or`` or not),
+sorting, paging and ``$select``.
 They leave out what SEMANTICS.md lists as deliberate differences (JavaScript's ``Number()``
 accidents, sort directions other than 1 and -1, ``__proto__``, stray brackets) and the
 unvalidated conditions beside an ``$or`` inside ``$and``, which the fixed lists of
@@ -138,6 +139,18 @@ def queries(draw: st.DrawFn) -> str:
         for i in range(draw(st.integers(1, 3))):
             for f in draw(st.lists(st.sampled_from(FIELDS), min_size=1, max_size=2, unique=True)):
                 params += draw(conditions(f, f"$or[{i}]"))
+    if draw(st.booleans()):
+        for i in range(draw(st.integers(1, 2))):
+            # An element with an $or holds nothing else here: the reference validates nothing
+            # beside it (test_reference_validation.py covers that place).
+            inner = (
+                [f"$and[{i}][$or][{j}]" for j in range(draw(st.integers(1, 2)))]
+                if draw(st.booleans())
+                else [f"$and[{i}]"]
+            )
+            for where in inner:
+                for f in draw(st.lists(st.sampled_from(FIELDS), min_size=1, max_size=2, unique=True)):
+                    params += draw(conditions(f, where))
     names = [f.name for f in FIELDS]
     for name in [*draw(st.lists(st.sampled_from(names[1:]), max_size=2, unique=True)), "id"]:
         params.append(f"$sort[{name}]={draw(st.sampled_from(['1', '-1']))}")
