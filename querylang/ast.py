@@ -79,6 +79,8 @@ class Op(enum.Enum):
 
 _BY_SPELLING = {op.value: op for op in Op if op is not Op.EQ}
 MEMBERSHIP_OPS = frozenset({Op.IN, Op.NIN})
+PATTERN_OPS = (Op.LIKE, Op.NOTLIKE, Op.ILIKE)
+"""The operators that take a SQL ``LIKE`` pattern, in the order the documentation lists them."""
 FILTERS = ("$limit", "$skip", "$sort", "$select", "$or", "$and", "$load")
 """The top-level ``$`` keys a query may hold."""
 

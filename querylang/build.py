@@ -138,12 +138,7 @@ class _Builder:
         (it sends them to PostgreSQL as they are, and fails or matches an array's text).
         """
         self.fields.append((name, name_span))
-        if name[:1].isdigit() and is_array_index(name):
-            self.problem(
-                "bad-field-name",
-                f"'{name}' cannot be a field name: qs reads a plain number in brackets as an array index",
-                name_span,
-            )
+        if self.array_index(name, name_span):
             return []
         if isinstance(node, Leaf):
             if node.value_raw:
@@ -240,6 +235,18 @@ class _Builder:
             else:
                 found.extend(self.field_conditions(key, child, key_span, exact=exact))
         return found
+
+    def array_index(self, name: str, span: Span, hint: str | None = None) -> bool:
+        """Refuse a plain number as a field name: qs reads it, in brackets, as an array index."""
+        if not (name[:1].isdigit() and is_array_index(name)):
+            return False
+        self.problem(
+            "bad-field-name",
+            f"'{name}' cannot be a field name: qs reads a plain number in brackets as an array index",
+            span,
+            hint,
+        )
+        return True
 
     def unvalidated_list(self, node: Arr, what: str, key_span: Span, hint: str) -> None:
         self.problem(
@@ -368,13 +375,7 @@ class _Builder:
             if name.startswith("$"):
                 self.problem("bad-field-name", f"'{name}' is not a field: $sort takes field names", name_span)
                 continue
-            if name[:1].isdigit() and is_array_index(name):
-                self.problem(
-                    "bad-field-name",
-                    f"'{name}' is not a field: qs reads a plain number in brackets as an array index",
-                    name_span,
-                    "write $sort[field]=1 or $sort[field]=-1",
-                )
+            if self.array_index(name, name_span, "write $sort[field]=1 or $sort[field]=-1"):
                 continue
             values = child.values() if isinstance(child, Arr) else []
             if (
@@ -444,10 +445,9 @@ def build(root: Obj, text: str = "") -> Query:
     Raises:
         QueryValidationError: with every problem of SEMANTICS.md section 2.
     """
-    builder = _Builder()
-    query = builder.query(root)
-    if builder.problems:
-        raise QueryValidationError(sorted(builder.problems, key=lambda d: (d.span.start, d.span.end)), text)
+    query, problems, _ = build_partial(root)
+    if problems:
+        raise QueryValidationError(problems, text)
     return query
 
 

@@ -43,13 +43,13 @@ from datetime import UTC, datetime
 from operator import itemgetter, length_hint
 from typing import Any, TypeAlias
 
-from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query
+from .ast import PATTERN_OPS, AllOf, AnyOf, Compare, Expr, Membership, Op, Query
 from .errors import Diagnostic, QueryValidationError
 from .like import EscapeAtEnd, ends_with_lone_escape, fold_case, like_plan
 from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, RecordError, Schema, ValueProblem
 from .validate import validate
 
-__all__ = ["Compiled", "OnError", "compile"]
+__all__ = ["Compiled", "OnError", "compile", "stops_postgres"]
 
 Record: TypeAlias = Mapping[str, Any]
 OnError: TypeAlias = Callable[[int, RecordError], None]
@@ -156,11 +156,15 @@ def _needs_null_guard(cond: Compare | Membership) -> bool:
     return cond.op is not Op.EQ and not (cond.op is Op.NE and cond.value is None)
 
 
-def _stops(cond: Compare | Membership) -> bool:
-    """Whether the condition is a pattern ending in a lone backslash (see ``_stopping``)."""
+def stops_postgres(cond: Compare | Membership) -> bool:
+    """Whether the condition is a pattern ending in a lone backslash (see ``_stopping``).
+
+    PostgreSQL runs such a pattern on every row and stops the query on the first that matches
+    up to the backslash.
+    """
     return (
         isinstance(cond, Compare)
-        and cond.op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE)
+        and cond.op in PATTERN_OPS
         and isinstance(cond.value, str)
         and ends_with_lone_escape(cond.value)
     )
@@ -218,7 +222,7 @@ class _Gen:
 
     def cost(self, expr: Expr) -> int:
         if isinstance(expr, Compare | Membership):
-            if _stops(expr):
+            if stops_postgres(expr):
                 # First, so that it meets every record: PostgreSQL tests such a pattern on every
                 # row, whatever the other conditions, and stops on the first it reaches the end with.
                 return -1000
@@ -350,13 +354,13 @@ class _Gen:
                 check = "is not" if op is Op.EQ else "is"  # IS NULL / IS NOT NULL
                 return [f"{pad}if {var} {check} None:", f"{pad}    {fail}"]
             return [f"{pad}{fail}"]  # `< NULL` and the other ranges are unknown: never true
-        if op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE):
+        if op in PATTERN_OPS:
             # fold_case, with the usual ASCII case inline.
             fold = self.bind("F", fold_case, memo="fold_case")
             subject = f"({var}.lower() if {var}.isascii() else {fold}({var}))" if op is Op.ILIKE else var
             pattern = fold_case(str(value)) if op is Op.ILIKE else str(value)
             kind, arg = like_plan(pattern)
-            if ends_with_lone_escape(pattern):
+            if stops_postgres(cond):
                 arg = _stopping(arg, cond)
             x = self.bind("X", arg)
             expr = {

@@ -185,7 +185,6 @@ def _merge(target: Node, source: Node) -> Node:
 
 
 _starts_with_digit = re.compile("[0-9]").match
-_DIGITS = frozenset("0123456789")
 
 
 def _js_key_order(key: str) -> tuple[int, int]:
@@ -225,7 +224,7 @@ def structure(params: Sequence[Param]) -> Obj:
             name = texts[0]
             if len(texts) == 1:
                 inner = leaf
-            elif len(texts) == 2 and texts[1] and texts[1][0] not in _DIGITS:
+            elif len(texts) == 2 and texts[1] and not _starts_with_digit(texts[1]):
                 # PERF: `name[member]`, the usual `field[$op]`: one object, no index to read.
                 inner = Obj({texts[1]: leaf}, {texts[1]: first.key_part_span(1)})
             else:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from .ast import Op
+from .ast import PATTERN_OPS, Op
 from .errors import Diagnostic, QueryError, suggest
 from .values import (
     INT32_MAX,
@@ -57,7 +57,7 @@ class FieldType(enum.Enum):
 
 
 _COMPARISONS = frozenset({Op.EQ, Op.NE, Op.IN, Op.NIN, Op.LT, Op.LTE, Op.GT, Op.GTE})
-_PATTERNS = frozenset({Op.LIKE, Op.NOTLIKE, Op.ILIKE})
+_PATTERNS = frozenset(PATTERN_OPS)
 
 
 class SchemaError(QueryError):
@@ -434,7 +434,7 @@ class Schema:
             ops["$in"] = {"type": "array", "items": value}
             ops["$nin"] = {"type": "array", "items": value}
             if f.type is FieldType.TEXT:
-                ops.update({op.spelling: {"type": "string"} for op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE)})
+                ops.update({op.spelling: {"type": "string"} for op in PATTERN_OPS})
             properties[f.name] = {
                 "anyOf": [value, {"type": "object", "properties": ops, "additionalProperties": False}]
             }

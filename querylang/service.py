@@ -25,11 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .ast import Compare, Op, Query, conditions
-from .compile import compile
+from .ast import Query, conditions
+from .compile import compile, stops_postgres
 from .errors import Diagnostic, QueryError, suggest
 from .evaluate import Page, find
-from .like import ends_with_lone_escape
 from .schema import CONTACT_COMMUNICATIONS, RecordError
 from .validate import validate
 from .values import FarInstant
@@ -51,7 +50,6 @@ __all__ = [
 ]
 
 SCHEMA = CONTACT_COMMUNICATIONS
-_PATTERNS = (Op.LIKE, Op.NOTLIKE, Op.ILIKE)
 Clock = Callable[[], datetime]
 """Returns the current time as an aware ``datetime``; ``completed_at`` of a completion."""
 
@@ -442,14 +440,7 @@ class CampaignCommunications:
         Raises:
             QueryValidationError: ``bad-pattern``, naming the value.
         """
-        stopping = [
-            c
-            for c in conditions(query.where)
-            if isinstance(c, Compare)
-            and isinstance(c.value, str)
-            and c.op in _PATTERNS
-            and ends_with_lone_escape(c.value)
-        ]
+        stopping = [c for c in conditions(query.where) if stops_postgres(c)]
         if stopping:
             with self._lock:
                 everything = list(self._records.values())

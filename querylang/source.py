@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["NOWHERE", "Span", "caret_lines", "line_and_column"]
+__all__ = ["LONE_SURROGATE", "NOWHERE", "Span", "caret_lines", "line_and_column"]
 
 
 class Span(NamedTuple):
@@ -42,7 +42,8 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
     return line, column
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone surrogate: what Python makes of bytes that are not UTF-8; no URL or terminal carries one."""
 
 
 def caret_lines(text: str, span: Span, indent: str = "  ", width: int = 100) -> str:
@@ -73,7 +74,7 @@ def caret_lines(text: str, span: Span, indent: str = "  ", width: int = 100) -> 
         line = text[line_start:line_end]
         pad_source = text[line_start:start]
     if not line.isascii():
-        line = _SURROGATE.sub("\ufffd", line)  # one character each, so the carets stay aligned
+        line = LONE_SURROGATE.sub("\ufffd", line)  # one character each, so the carets stay aligned
     carets = "^" * max(end - start, 1)
     pad = "".join("\t" if ch == "\t" else " " for ch in pad_source)
     return f"{indent}{line}\n{indent}{pad}{carets}"

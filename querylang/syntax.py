@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import QuerySyntaxError
 from .percent import decode_component, normalize_brackets
-from .source import Span
+from .source import LONE_SURROGATE, Span
 
 if TYPE_CHECKING:
     import lark
@@ -406,12 +406,9 @@ def read_params(text: str, *, fast: bool = True) -> list[Param]:
     return result
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _check_characters(text: str) -> None:
     """Refuse a lone surrogate: no URL carries one (Python makes them of bytes that are not UTF-8)."""
-    bad = _SURROGATE.search(text)
+    bad = LONE_SURROGATE.search(text)
     if bad is not None:
         at = bad.start()
         raise QuerySyntaxError.at(

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Sort, Value, and_, as_query, or_
+from .ast import PATTERN_OPS, AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Sort, Value, and_, as_query, or_
 from .build import build_partial
 from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError, suggest
 from .like import ends_with_lone_escape
@@ -103,7 +103,7 @@ class _Validator:
                 typed.append(t)
             return replace(cond, values=tuple(typed)) if good else None  # type: ignore[arg-type]
         ok, t = self.value(f, cond.value, cond.value_span, unvalidated=cond.unvalidated)
-        if ok and cond.op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE) and isinstance(t, str) and ends_with_lone_escape(t):
+        if ok and cond.op in PATTERN_OPS and isinstance(t, str) and ends_with_lone_escape(t):
             # PostgreSQL meets the lone backslash only on a value that matches up to it, and then
             # stops the query with an error (find does the same); on others the pattern is false.
             self.warn(

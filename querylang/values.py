@@ -9,6 +9,7 @@ used here only, for record date-times ``datetime.fromisoformat`` cannot read.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -37,6 +38,14 @@ _EPOCH = datetime(1, 1, 1)
 _MAX_MICROS = (datetime.max - _EPOCH) // _MICROSECOND
 
 
+def _micros(value: datetime) -> int:
+    """An aware datetime's instant in microseconds from 0001-01-01T00:00:00Z (exact, in or out of range)."""
+    offset = value.utcoffset()
+    assert offset is not None
+    return (value.replace(tzinfo=None) - _EPOCH - offset) // _MICROSECOND
+
+
+@functools.total_ordering
 class FarInstant:
     """An instant less than a day outside what ``datetime`` holds in UTC (years 1 to 9999).
 
@@ -82,7 +91,7 @@ class FarInstant:
         if isinstance(other, FarInstant):
             return other.micros
         if isinstance(other, datetime) and other.utcoffset() is not None:
-            return (other.replace(tzinfo=None) - other.utcoffset() - _EPOCH) // _MICROSECOND  # type: ignore[operator]
+            return _micros(other)
         return None
 
     def __eq__(self, other: object) -> bool:
@@ -96,18 +105,6 @@ class FarInstant:
         theirs = self._other(other)
         return NotImplemented if theirs is None else self.micros < theirs
 
-    def __le__(self, other: object) -> bool:
-        theirs = self._other(other)
-        return NotImplemented if theirs is None else self.micros <= theirs
-
-    def __gt__(self, other: object) -> bool:
-        theirs = self._other(other)
-        return NotImplemented if theirs is None else self.micros > theirs
-
-    def __ge__(self, other: object) -> bool:
-        theirs = self._other(other)
-        return NotImplemented if theirs is None else self.micros >= theirs
-
     def __repr__(self) -> str:
         return f"FarInstant({self.text()!r})"
 
@@ -117,9 +114,7 @@ def in_utc(value: datetime) -> datetime | FarInstant:
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        offset = value.utcoffset()
-        assert offset is not None
-        return FarInstant((value.replace(tzinfo=None) - _EPOCH - offset) // _MICROSECOND)
+        return FarInstant(_micros(value))
 
 
 class ValueProblem(Exception):
