@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference_eval import USERS, like, lone_backslash_free, records, reference_find, typed_queries
+from reference_server import assert_same_answer, page, server, service
 
 import querylang
 from querylang.ast import Query
-from querylang.service import BadRequest, CampaignCommunications, Contact
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "eval"
 # QUERYLANG_EVAL_EXAMPLES=20000 for a long run.
@@ -103,29 +101,18 @@ SERVER_QUERIES = [
 ]
 
 
-def _server() -> tuple[str, list[dict[str, Any]]]:
-    url, path = os.environ.get("QUERYLANG_REFERENCE_URL"), os.environ.get("QUERYLANG_REFERENCE_RECORDS")
-    if not url or not path:
-        pytest.skip("set QUERYLANG_REFERENCE_URL and QUERYLANG_REFERENCE_RECORDS to ask the reference server")
-    try:
-        urllib.request.urlopen(url.rstrip("/") + "/contacts/1/campaign-communications?$limit=0", timeout=2)
-    except (OSError, urllib.error.URLError):
-        pytest.skip(f"nothing answers at {url}")
-    return url.rstrip("/"), json.loads(Path(path).read_text(encoding="utf-8"))
-
-
 @pytest.mark.parametrize("query", SERVER_QUERIES)
 def test_pages_agree_with_the_reference_server(query: str) -> None:
-    url, all_records = _server()
+    url, all_records = server()
     for contact in sorted({r["contact_id"] for r in all_records}):
-        with urllib.request.urlopen(f"{url}/contacts/{contact}/campaign-communications?{query}", timeout=10) as r:
-            server = json.load(r)
+        theirs = page(url, contact, query)
+        assert theirs is not None, "the reference refuses it"
         mine = querylang.find([r for r in all_records if r["contact_id"] == contact], query)
-        assert (server["total"], server["limit"], server["skip"]) == (mine["total"], mine["limit"], mine["skip"])
-        ids = [row["id"] for row in server["data"]]
+        assert (theirs["total"], theirs["limit"], theirs["skip"]) == (mine["total"], mine["limit"], mine["skip"])
+        ids = [row["id"] for row in theirs["data"]]
         if "$sort" in query:  # every sort here ends with id: one order
             assert ids == [row["id"] for row in mine["data"]]
-        elif server["total"] <= server["limit"]:  # unsorted: PostgreSQL's order is its own
+        elif theirs["total"] <= theirs["limit"]:  # unsorted: PostgreSQL's order is its own
             assert sorted(ids) == sorted(row["id"] for row in mine["data"])
 
 
@@ -148,22 +135,7 @@ ESCAPE_AT_END = [
 
 @pytest.mark.parametrize("query", ESCAPE_AT_END)
 def test_a_trailing_lone_backslash_stops_where_the_reference_stops(query: str) -> None:
-    url, all_records = _server()
-    contacts = sorted({r["contact_id"] for r in all_records})
-    service = CampaignCommunications(all_records, contacts=[Contact(c, owner_user_id=1) for c in contacts])
-    for contact in contacts:
-        try:
-            with urllib.request.urlopen(f"{url}/contacts/{contact}/campaign-communications?{query}", timeout=10) as r:
-                server: dict[str, Any] | None = json.load(r)
-        except urllib.error.HTTPError:
-            server = None
-        try:
-            mine: Any = service.find(contact, query)
-        except BadRequest as error:
-            assert server is None, f"querylang refuses: {error}"
-            continue
-        assert server is not None, f"the reference refuses; querylang: total {mine['total']}"
-        assert (server["total"], [row["id"] for row in server["data"]]) == (
-            mine["total"],
-            [row["id"] for row in mine["data"]],
-        )
+    url, all_records = server()
+    mine = service(all_records)
+    for contact in sorted({r["contact_id"] for r in all_records}):
+        assert_same_answer(url, mine, contact, query)

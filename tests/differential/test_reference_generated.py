@@ -18,20 +18,14 @@ rows is the reference's own and comparable; each query is asked for every contac
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
-from pathlib import Path
-from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference_server import assert_same_answer, server, service
 
 from querylang import CONTACT_COMMUNICATIONS, Field, FieldType, Op
-from querylang.service import BadRequest, CampaignCommunications, Contact, jsonable
 
 EXAMPLES = int(os.environ.get("QUERYLANG_REFERENCE_EXAMPLES", "200"))
 
@@ -161,42 +155,15 @@ def queries(draw: st.DrawFn) -> str:
     return "&".join(draw(st.permutations(params)))
 
 
-def _server() -> tuple[str, list[dict[str, Any]]]:
-    url, path = os.environ.get("QUERYLANG_REFERENCE_URL"), os.environ.get("QUERYLANG_REFERENCE_RECORDS")
-    if not url or not path:
-        pytest.skip("set QUERYLANG_REFERENCE_URL and QUERYLANG_REFERENCE_RECORDS to ask the reference server")
-    try:
-        urllib.request.urlopen(url.rstrip("/") + "/contacts/1/campaign-communications?$limit=0", timeout=2)
-    except (OSError, urllib.error.URLError):
-        pytest.skip(f"nothing answers at {url}")
-    return url.rstrip("/"), json.loads(Path(path).read_text(encoding="utf-8"))
-
-
-def _ask(url: str) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(url, timeout=15) as response:
-            return json.loads(response.read())  # type: ignore[no-any-return]
-    except urllib.error.HTTPError:
-        return None
-
-
 def test_generated_queries_agree_with_the_reference() -> None:
-    url, records = _server()
+    url, records = server()
+    mine = service(records)
     contacts = sorted({r["contact_id"] for r in records})
-    service = CampaignCommunications(records, contacts=[Contact(c, owner_user_id=1) for c in contacts])
 
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
     @given(queries())
     def agree(query: str) -> None:
         for contact in contacts:
-            theirs = _ask(f"{url}/contacts/{contact}/campaign-communications?{query}")
-            try:
-                mine: Any = jsonable(service.find(contact, query))
-            except BadRequest as error:
-                assert theirs is None, f"querylang refuses what the reference answers: {error}"
-                continue
-            assert theirs is not None, f"the reference refuses what querylang answers (total {mine['total']})"
-            assert [theirs[k] for k in ("total", "limit", "skip")] == [mine[k] for k in ("total", "limit", "skip")]
-            assert theirs["data"] == mine["data"]
+            assert_same_answer(url, mine, contact, query)
 
     agree()

@@ -256,23 +256,15 @@ def test_qs_result_is_never_empty_for_a_nonempty_query(oracle: tuple[list[Case],
         assert set(result) == keys, case.part
 
 
-# ---- known discrepancies (strict xfail: each turns into a failure once fixed)
+# ---- queries once written wrong (each is refused now, or decodes the same in qs)
 
 
-def test_proto_field_url_decodes_the_same_in_qs(oracle: tuple[list[Case], dict[str, object]]) -> None:
-    _, reference = oracle
-    q = _built(proto_query)
-    if q is None:
-        return  # refused at build time: what it should do
-    try:
-        part = _url_part(q)
-    except querylang.QueryError:
-        return  # refused by to_url: also fine
-    assert querylang.decode(part) == reference[part]
-
-
-@pytest.mark.parametrize("make", [too_many_values, too_many_parameters], ids=["1001-values", "1001-parameters"])
-def test_over_long_query_url_decodes_the_same_in_qs(
+@pytest.mark.parametrize(
+    "make",
+    [proto_query, too_many_values, too_many_parameters],
+    ids=["proto-field", "1001-values", "1001-parameters"],
+)
+def test_refused_or_decodes_the_same_in_qs(
     make: Callable[[], Query], oracle: tuple[list[Case], dict[str, object]]
 ) -> None:
     _, reference = oracle
