@@ -355,10 +355,11 @@ class _Gen:
                 return [f"{pad}if {var} {check} None:", f"{pad}    {fail}"]
             return [f"{pad}{fail}"]  # `< NULL` and the other ranges are unknown: never true
         if op in PATTERN_OPS:
-            # fold_case, with the usual ASCII case inline.
-            fold = self.bind("F", fold_case, memo="fold_case")
-            subject = f"({var}.lower() if {var}.isascii() else {fold}({var}))" if op is Op.ILIKE else var
-            pattern = fold_case(str(value)) if op is Op.ILIKE else str(value)
+            subject, pattern = var, str(value)
+            if op is Op.ILIKE:
+                # fold_case, with the usual ASCII case inline.
+                fold = self.bind("F", fold_case, memo="fold_case")
+                subject, pattern = f"({var}.lower() if {var}.isascii() else {fold}({var}))", fold_case(pattern)
             kind, arg = like_plan(pattern)
             if stops_postgres(cond):
                 arg = _stopping(arg, cond)
