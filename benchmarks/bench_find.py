@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import querylang
-from querylang.evaluate import find
+from querylang.memory.find import find
 
 HERE = Path(__file__).resolve().parent
 COMBO = (

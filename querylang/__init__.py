@@ -8,15 +8,15 @@
 
 from . import ast
 from .ast import Op
-from .build import parse
 from .builder import F, Fields, Query
-from .compile import Compiled, compile
 from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError
-from .evaluate import Page, find
-from .qs import decode, encode
+from .memory.compile import Compiled, compile
+from .memory.find import Page, find
 from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, Relation, Schema
-from .serialize import serialize
 from .source import Span
+from .text.qs import decode, encode
+from .text.read import parse
+from .text.write import serialize
 from .url import ContactCommunicationsURL, from_url, to_params, to_url
 from .validate import check, validate
 

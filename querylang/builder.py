@@ -26,7 +26,7 @@ from . import ast
 from .ast import Compare, Expr, Membership, Op, and_, or_
 from .errors import Diagnostic, QueryError, QueryValidationError
 from .schema import Schema
-from .serialize import format_value
+from .text.write import format_value
 from .validate import check
 
 __all__ = ["Cond", "F", "FieldRef", "Fields", "Query", "SortKey"]
@@ -366,7 +366,7 @@ class Query(_Frozen):
         return hash(self.ast)
 
     def __repr__(self) -> str:
-        from .serialize import serialize
+        from .text.write import serialize
 
         return f"Query({serialize(self.ast)!r})"
 

@@ -12,12 +12,12 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
-from .build import parse
 from .errors import QueryError, render
-from .qs import decode, encode
 from .schema import CONTACT_COMMUNICATIONS, Schema, SchemaError
-from .serialize import serialize
-from .show import outline, to_data
+from .text.qs import decode, encode
+from .text.read import parse
+from .text.show import outline, to_data
+from .text.write import serialize
 from .url import from_url, to_url
 from .validate import check
 
@@ -98,7 +98,7 @@ def _cmd_url(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     # Imported here: the server (and waitress, the optional `serve` extra) only for this command.
-    from .serve import ServeUnavailable, serve
+    from .service.http import ServeUnavailable, serve
 
     try:
         serve(args.data, host=args.host, port=args.port, on_ready=lambda url: print(url, flush=True))
@@ -110,7 +110,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_find(args: argparse.Namespace) -> int:
     # Imported here: orjson and the record readers only for this command.
-    from .evaluate import find
+    from .memory.find import find
     from .records import InputError, RecordReader, write_result
     from .schema import RecordError
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .ast import Query, as_query
-from .build import parse
 from .errors import Diagnostic, QueryError
-from .serialize import serialize
-from .syntax import read_params
+from .text.params import read_params
+from .text.read import parse
+from .text.write import serialize
 
 __all__ = ["BASE_URL", "ContactCommunicationsURL", "from_url", "to_params", "to_url"]
 

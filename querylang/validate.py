@@ -17,14 +17,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from .ast import PATTERN_OPS, AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Sort, Value, and_, as_query, or_
-from .build import build_partial
 from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError, suggest
 from .like import ends_with_lone_escape
-from .qs import structure
 from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema, ValueProblem
-from .serialize import format_value
 from .source import NOWHERE, Span
-from .syntax import read_params
+from .text.params import read_params
+from .text.qs import structure
+from .text.read import build_partial
+from .text.write import format_value
 from .values import PLACEHOLDERS, FarInstant
 
 __all__ = ["check", "validate"]

@@ -20,7 +20,7 @@ from strategies import LIONDESK_FIELDS, is_known_crash, queries
 import querylang
 from querylang import QueryError, QuerySyntaxError, QueryValidationError, Span, ast
 from querylang.errors import render
-from querylang.syntax import grammar_path
+from querylang.text.params import grammar_path
 
 FRAGMENTS = (
     "[", "]", "%5B", "%5D", "%5b", "%5d", "$in", "$nin", "$or", "$and", "$limit", "$sort", "$select", "$load",

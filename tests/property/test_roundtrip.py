@@ -20,7 +20,7 @@ from strategies import (
 import querylang
 from querylang import QueryError, QuerySyntaxError, QueryValidationError, ast
 from querylang.ast import Op, Query
-from querylang.serialize import format_value
+from querylang.text.write import format_value
 
 
 def assert_roundtrip(query: Query) -> str:

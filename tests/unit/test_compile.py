@@ -11,8 +11,8 @@ import pytest
 
 import querylang
 from querylang import QueryValidationError, ast
-from querylang.compile import Compiled
 from querylang.like import EscapeAtEnd, ends_with_lone_escape, fold_case, like_matcher, postgres_like
+from querylang.memory.compile import Compiled
 from querylang.schema import RecordError
 
 

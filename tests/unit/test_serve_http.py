@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from querylang.serve import Server, ServeUnavailable, create_server, make_app
 from querylang.service import CampaignCommunications
+from querylang.service.http import Server, ServeUnavailable, create_server, make_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_service import ASSIGNED, CONTACTS, OWNER, SHARED, STRANGER, TEAMS, USERS, _records

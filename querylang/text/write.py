@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Value, as_query
-from .errors import Diagnostic, QueryError
-from .percent import encode_key, encode_value
-from .syntax import MAX_PARAMETERS
-from .values import FarInstant
+from ..ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Value, as_query
+from ..errors import Diagnostic, QueryError
+from ..percent import encode_key, encode_value
+from ..values import FarInstant
+from .params import MAX_PARAMETERS
 
 __all__ = ["format_value", "serialize"]
 

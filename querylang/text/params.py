@@ -17,9 +17,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from .errors import QuerySyntaxError
-from .percent import decode_component, normalize_brackets
-from .source import LONE_SURROGATE, Span
+from ..errors import QuerySyntaxError
+from ..percent import decode_component, normalize_brackets
+from ..source import LONE_SURROGATE, Span
 
 if TYPE_CHECKING:
     import lark
@@ -166,8 +166,8 @@ _PARAM_FIELDS = tuple(name for name in Param.__slots__)
 
 def grammar_path() -> Path:
     """Where the grammar is: inside the installed package, or in the source tree's grammar/."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "grammar" / "querylang.lark", here.parent / "grammar" / "querylang.lark"):
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "grammar" / "querylang.lark", package.parent / "grammar" / "querylang.lark"):
         if candidate.is_file():
             return candidate
     raise FileNotFoundError("querylang.lark is missing from the installation")  # pragma: no cover

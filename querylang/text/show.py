@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from .ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Value
-from .values import FarInstant
+from ..ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Value
+from ..values import FarInstant
 
 __all__ = ["outline", "to_data"]
 

@@ -25,13 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .ast import Query, conditions
-from .compile import compile, stops_postgres
-from .errors import Diagnostic, QueryError, suggest
-from .evaluate import Page, find
-from .schema import CONTACT_COMMUNICATIONS, RecordError
-from .validate import validate
-from .values import FarInstant
+from ..ast import Query, conditions
+from ..errors import Diagnostic, QueryError, suggest
+from ..memory.compile import compile, stops_postgres
+from ..memory.find import Page, find
+from ..schema import CONTACT_COMMUNICATIONS, RecordError
+from ..validate import validate
+from ..values import FarInstant
 
 __all__ = [
     "BadRequest",

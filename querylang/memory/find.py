@@ -12,11 +12,11 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypedDict, overload
 
-from .ast import Query
+from ..ast import Query
+from ..errors import Diagnostic, QueryError
+from ..schema import Field, RecordError, Schema, ValueProblem
+from ..source import NOWHERE, Span
 from .compile import Compiled, OnError, Record, bad_value, compile
-from .errors import Diagnostic, QueryError
-from .schema import Field, RecordError, Schema, ValueProblem
-from .source import NOWHERE, Span
 
 __all__ = ["Page", "evaluate", "find"]
 

@@ -43,11 +43,11 @@ from datetime import UTC, datetime
 from operator import itemgetter, length_hint
 from typing import Any, TypeAlias
 
-from .ast import PATTERN_OPS, AllOf, AnyOf, Compare, Expr, Membership, Op, Query
-from .errors import Diagnostic, QueryValidationError
-from .like import EscapeAtEnd, ends_with_lone_escape, fold_case, like_plan
-from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, RecordError, Schema, ValueProblem
-from .validate import validate
+from ..ast import PATTERN_OPS, AllOf, AnyOf, Compare, Expr, Membership, Op, Query
+from ..errors import Diagnostic, QueryValidationError
+from ..like import EscapeAtEnd, ends_with_lone_escape, fold_case, like_plan
+from ..schema import CONTACT_COMMUNICATIONS, Field, FieldType, RecordError, Schema, ValueProblem
+from ..validate import validate
 
 __all__ = ["Compiled", "OnError", "compile", "stops_postgres"]
 

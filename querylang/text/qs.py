@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, TypeAlias
 
-from .errors import Diagnostic, QueryError, QuerySyntaxError
-from .percent import encode_key, encode_value, is_array_index
-from .source import NOWHERE, Span
-from .syntax import MAX_DEPTH, MAX_PARAMETERS, Param, read_params
+from ..errors import Diagnostic, QueryError, QuerySyntaxError
+from ..percent import encode_key, encode_value, is_array_index
+from ..source import NOWHERE, Span
+from .params import MAX_DEPTH, MAX_PARAMETERS, Param, read_params
 
 __all__ = ["ARRAY_LIMIT", "Arr", "Leaf", "Node", "Obj", "Plain", "decode", "encode", "structure"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .ast import (
+from ..ast import (
     FILTERS,
     AllOf,
     Expr,
@@ -23,11 +23,11 @@ from .ast import (
     made_sort,
     or_,
 )
-from .errors import Diagnostic, QueryError, QueryValidationError, suggest
-from .percent import is_array_index
+from ..errors import Diagnostic, QueryError, QueryValidationError, suggest
+from ..percent import is_array_index
+from ..source import NOWHERE, Span
+from .params import read_params
 from .qs import Arr, Leaf, Node, Obj, structure
-from .source import NOWHERE, Span
-from .syntax import read_params
 
 __all__ = ["Partial", "build", "build_partial", "parse"]
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeAlias
 
-from .service import (
+from .endpoint import (
     BadRequest,
     CampaignCommunications,
     GeneralError,
