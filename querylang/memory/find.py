@@ -16,7 +16,8 @@ from ..ast import Query
 from ..errors import Diagnostic, QueryError
 from ..schema import Field, RecordError, Schema, ValueProblem
 from ..source import NOWHERE, Span
-from .compile import Compiled, OnError, Record, bad_value, compile
+from .compile import Compiled, compile
+from .rows import OnError, Record, bad_value
 
 __all__ = ["Page", "evaluate", "find"]
 

@@ -27,8 +27,9 @@ from typing import Any, ClassVar
 
 from ..ast import Query, conditions
 from ..errors import Diagnostic, QueryError, suggest
-from ..memory.compile import compile, stops_postgres
+from ..memory.compile import compile
 from ..memory.find import Page, find
+from ..memory.plan import stops_postgres
 from ..schema import CONTACT_COMMUNICATIONS, RecordError
 from ..validate import validate
 from ..values import FarInstant
