@@ -1,13 +1,14 @@
 """The campaign-communications endpoint: find, get and patch in memory, and over HTTP.
 
 ``CampaignCommunications`` answers ``/contacts/{contact_id}/campaign-communications`` as the
-LionDesk API does; ``querylang.service.http`` serves it over HTTP (``querylang serve``).
+LionDesk API does (``endpoint``), over a ``MemoryStore`` (``store``), deciding by the rules of
+``rules`` (access, the PATCH transition); ``http`` serves it over HTTP (``querylang serve``).
 """
 
-from .endpoint import (
+from .data import Contact, Team
+from .endpoint import CampaignCommunications
+from .errors import (
     BadRequest,
-    CampaignCommunications,
-    Contact,
     DataError,
     Forbidden,
     GeneralError,
@@ -15,10 +16,8 @@ from .endpoint import (
     NotAuthenticated,
     NotFound,
     ServiceError,
-    Team,
-    format_datetime,
-    jsonable,
 )
+from .render import format_datetime, jsonable
 
 __all__ = [
     "BadRequest",

@@ -30,16 +30,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeAlias
 
-from .endpoint import (
-    BadRequest,
-    CampaignCommunications,
-    GeneralError,
-    MethodNotAllowed,
-    NotAuthenticated,
-    NotFound,
-    ServiceError,
-    jsonable,
-)
+from .endpoint import CampaignCommunications
+from .errors import BadRequest, GeneralError, MethodNotAllowed, NotAuthenticated, NotFound, ServiceError
+from .render import jsonable
 
 __all__ = ["MAX_BODY", "ServeUnavailable", "Server", "create_server", "make_app", "serve"]
 

@@ -1,0 +1,115 @@
+"""The endpoint's rules as plain functions over data: who may use a contact, and what a PATCH does.
+
+Every store calls these (SEMANTICS.md section 6), so the in-memory service and a database
+behind it decide alike: a store only finds, locks and writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+
+from ..errors import Diagnostic, suggest
+from ..schema import Schema
+from .data import Contact, Team
+from .errors import Forbidden, NotFound
+
+__all__ = ["access", "check_route", "read_body", "transition"]
+
+
+def access(contact: Contact, teams: Iterable[Team], user_id: int) -> str | None:
+    """Why ``user_id`` may read and update ``contact``'s communications, or None if they may not.
+
+    Returns:
+        ``"owner"``, ``"team"`` (on a team with the owner), ``"assigned"`` or ``"shared"``, the
+        first that applies; None for anyone else.
+    """
+    if user_id == contact.owner_user_id:
+        return "owner"
+    if any(user_id in t.member_user_ids and contact.owner_user_id in t.member_user_ids for t in teams):
+        return "team"
+    if user_id == contact.assigned_user_id:
+        return "assigned"
+    if user_id in contact.shared_with_user_ids:
+        return "shared"
+    return None
+
+
+def check_route(contact: Contact | None, teams: Iterable[Team], contact_id: int, user_id: int | None) -> None:
+    """Refuse a route to a contact that does not exist, or a user who may not use it.
+
+    Reads without a user skip the access rule; a PATCH always names one.
+
+    Raises:
+        NotFound: ``contact`` is None (no contact ``contact_id``).
+        Forbidden: ``user_id`` may not use the contact's communications.
+    """
+    if contact is None:
+        raise NotFound(f"No contact found for id '{contact_id}'")
+    if user_id is not None and access(contact, teams, user_id) is None:
+        raise Forbidden(f"user {user_id} may not access the communications of contact {contact_id}")
+
+
+def read_body(data: object, schema: Schema) -> tuple[bool | None, list[Diagnostic]]:
+    """A PATCH body -> the new ``is_active`` (None when absent) and the body's diagnostics, in key order.
+
+    Only writeable fields may change; read-only ones are ignored with a ``read-only-field``
+    warning, unknown ones are errors, and ``is_active`` takes a boolean or ``"true"``/``"false"``.
+    """
+    if not isinstance(data, Mapping):
+        kind = "a list" if isinstance(data, list) else repr(data)
+        return None, [
+            Diagnostic("not-an-object", f"the body must be a JSON object, not {kind}", hint='send {"is_active": false}')
+        ]
+    found: list[Diagnostic] = []
+    active: bool | None = None
+    only = "only " + ", ".join(f"'{f.name}'" for f in schema.fields if f.writeable) + " may change"
+    for key, value in data.items():
+        f = schema.field(key) if isinstance(key, str) else None
+        if f is None:
+            hint = suggest(str(key), schema.field_names) or only
+            found.append(Diagnostic("unknown-field", f"unknown field {str(key)!r} in the body", hint=hint))
+        elif not f.writeable:
+            found.append(
+                Diagnostic("read-only-field", f"'{key}' is read-only; it was ignored", hint=only, severity="warning")
+            )
+        elif value is True or value == "true":
+            active = True
+        elif value is False or value == "false":
+            active = False
+        else:
+            found.append(
+                Diagnostic(
+                    "not-a-boolean",
+                    f"{_show(value)} is not a boolean for '{key}'",
+                    hint='use true or false, or the strings "true" or "false"',
+                )
+            )
+    return active, found
+
+
+def transition(
+    record: Mapping[str, object], *, active: bool | None, user_id: int, clock: Callable[[], datetime]
+) -> Mapping[str, object]:
+    """The record after a PATCH of ``is_active``; the same object when nothing changes.
+
+    To false: ``completing_user_id`` becomes the acting user and ``completed_at`` the clock's
+    time (the clock is read only then); to true: both become null; unchanged (or absent):
+    nothing changes.
+    """
+    if active is None or active == record.get("is_active"):
+        return record
+    if active:
+        return {**record, "is_active": True, "completing_user_id": None, "completed_at": None}
+    now = clock()
+    if not isinstance(now, datetime) or now.utcoffset() is None:
+        raise TypeError(f"clock() must return an aware datetime, not {now!r}")
+    return {**record, "is_active": False, "completing_user_id": user_id, "completed_at": now.astimezone(UTC)}
+
+
+def _show(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
