@@ -49,8 +49,8 @@ def _span_of(node: Node, fallback: Span) -> Span:
     return Span(min(s.start for s in spans), max(s.end for s in spans))
 
 
-class _Builder:
-    """One pass over the structure; problems go to ``self.problems`` instead of stopping it."""
+class _Report:
+    """What one read of a structure found: problems (it goes on past them), warnings, fields named."""
 
     def __init__(self) -> None:
         self.problems: list[Diagnostic] = []
@@ -58,65 +58,11 @@ class _Builder:
         self.fields: list[tuple[str, Span]] = []  # every field named, even where the rest was wrong
 
     def problem(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        """Note an error at ``span``."""
         self.problems.append(Diagnostic(code, message, span, hint))
 
-    # ---- values
-
-    def single(self, node: Node, what: str, key_span: Span, hint: str | None = None) -> Leaf | None:
-        """The one value of a key that takes a single value."""
-        if isinstance(node, Leaf):
-            self.note_raw(node)
-            return node
-        if isinstance(node, Arr) and all(isinstance(item, Leaf) for item in node.values()) and not node.conflict:
-            leaves = [item for item in node.values() if isinstance(item, Leaf)]
-            if len(leaves) == 1:
-                # `a[]=x` and `a[0]=x` are a list of one, which the reference's validator
-                # (ajv, coerceTypes "array") takes as the single value x.
-                self.note_raw(leaves[0])
-                return leaves[0]
-            if len(leaves) > 1 and all(leaf.param.full_key == leaves[0].param.full_key for leaf in leaves):
-                self.problem(
-                    "repeated-key",
-                    f"{what} is given {len(leaves)} times",
-                    leaves[1].param.span,
-                    hint or "give it once",
-                )
-                return None
-            self.problem("expected-value", f"{what} takes one value, not a list", _span_of(node, key_span), hint)
-            return None
-        self.problem(
-            "expected-value",
-            f"{what} takes one value, not {'a list' if isinstance(node, Arr) else 'bracketed members'}",
-            _span_of(node, key_span),
-            hint,
-        )
-        return None
-
-    def listed(self, node: Node, what: str, key_span: Span) -> list[Leaf] | None:
-        """The values of a key that takes a list (a single value is a list of one)."""
-        if isinstance(node, Leaf):
-            self.note_raw(node)
-            return [node]
-        if isinstance(node, Arr):
-            bad = [item for item in node.values() if not isinstance(item, Leaf)]
-            if bad:
-                self.problem(
-                    "expected-value", f"{what} takes a list of values, not nested members", _span_of(bad[0], key_span)
-                )
-                return None
-            leaves = [item for item in node.values() if isinstance(item, Leaf)]
-            for leaf in leaves:
-                self.note_raw(leaf)
-            return leaves
-        self.problem(
-            "expected-list",
-            f"{what} takes a list, not named members",
-            _span_of(node, key_span),
-            "write key[]=value for each item",
-        )
-        return None
-
     def note_raw(self, leaf: Leaf) -> None:
+        """Warn that a value kept as written (an invalid escape) is used as it is."""
         if leaf.param.value_raw:
             self.warnings.append(
                 Diagnostic(
@@ -128,299 +74,373 @@ class _Builder:
                 )
             )
 
-    # ---- conditions
 
-    def field_conditions(self, name: str, node: Node, name_span: Span, *, exact: bool = False) -> list[Expr]:
-        """``name=value`` or ``name[$op]=value...``: the conditions on one field.
+# ---- values
 
-        ``exact``: the set is an ``$and`` element beside an ``$or``, which the reference server
-        does not validate, so it reads neither a list of one as a value nor a value as a list
-        (it sends them to PostgreSQL as they are, and fails or matches an array's text).
-        """
-        self.fields.append((name, name_span))
-        if self.array_index(name, name_span):
-            return []
-        if isinstance(node, Leaf):
-            if node.value_raw:
-                self.note_raw(node)
-            return [
-                made_compare(name, Op.EQ, node.value_text, node.span, name_span, node.value_span, unvalidated=exact)
-            ]
-        if isinstance(node, Arr):
-            kinds = {type(item) for item in node.values()}
-            if not node.conflict and kinds == {Leaf} and len(node.values()) == 1:
-                if exact:
-                    self.unvalidated_list(node, f"'{name}'", name_span, f"write {name}=value")
-                    return []
-                return self.field_conditions(name, node.values()[0], name_span)
-            if node.conflict or len(kinds) > 1:
-                self.problem(
-                    "mixed-condition",
-                    f"'{name}' is given both as a value and with operators",
-                    _span_of(node, name_span),
-                    f"write {name}=value or {name}[$op]=value, not both; use $and for both",
-                )
-                return []
-            self.single(node, f"field '{name}'", name_span, f"use {name}[$in][]=… for any of several values")
-            return []
-        found: list[Expr] = []
-        for key, child in node.items.items():
-            key_span = node.spans.get(key, name_span)
-            op = Op.from_spelling(key)
-            if op is None:
-                if key == "$eq":
-                    hint = f"write {name}=value for equality"
-                else:
-                    hint = suggest(key, _OPERATORS) or "operators are " + ", ".join(_OPERATORS)
-                self.problem("unknown-operator", f"unknown operator '{key}' on '{name}'", key_span, hint)
-                continue
-            if op is Op.IN or op is Op.NIN:
-                if exact and isinstance(child, Leaf):
-                    self.problem(
-                        "expected-list",
-                        f"'{name}[{key}]' beside an $or inside $and needs a list: the reference server "
-                        "does not read one value as a list there",
-                        child.param.span,
-                        f"write {name}[{key}][]=value",
-                    )
-                    continue
-                leaves = self.listed(child, f"'{name}[{key}]'", key_span)
-                if leaves is not None:
-                    found.append(
-                        made_membership(
-                            name,
-                            op,
-                            tuple(leaf.text for leaf in leaves),
-                            _span_of(child, key_span),
-                            name_span,
-                            tuple(leaf.value_span for leaf in leaves),
-                            unvalidated=exact,
-                        )
-                    )
-                continue
-            if exact and isinstance(child, Arr) and len(child.values()) == 1 and not child.conflict:
-                self.unvalidated_list(child, f"'{name}[{key}]'", key_span, f"write {name}[{key}]=value")
-                continue
-            # PERF: a single value, as nearly always, without formatting what an error would say.
-            leaf = (
-                child
-                if isinstance(child, Leaf) and not child.value_raw
-                else self.single(child, f"'{name}[{key}]'", key_span, f"use {name}[$in][]=… for any of several values")
-            )
-            if leaf is not None:
-                found.append(
-                    made_compare(name, op, leaf.text, leaf.param.span, name_span, leaf.value_span, unvalidated=exact)
-                )
-        return found
 
-    def condition_set(self, obj: Obj, *, allow_or: bool, where: str) -> list[Expr]:
-        """The conditions of one set: fields, and an ``$or`` where one is allowed."""
-        found: list[Expr] = []
-        exact = allow_or and "$or" in obj.items and where == "$and"
-        for key, child in obj.items.items():
-            key_span = obj.spans.get(key, NOWHERE)
-            if key == "$or" and allow_or:
-                group = self.alternatives(child, key_span, "$or")
-                if group is not None:
-                    found.append(group)
-            elif key in ("$or", "$and"):
-                self.problem("nested-group", f"'{key}' is not allowed inside {where}", key_span)
-            elif key.startswith("$"):
-                self.problem(
-                    "unknown-filter" if key not in FILTERS else "misplaced-filter",
-                    f"'{key}' is not allowed inside {where}",
-                    key_span,
-                    "filters such as $limit and $sort go at the top level",
-                )
-            else:
-                found.extend(self.field_conditions(key, child, key_span, exact=exact))
-        return found
-
-    def array_index(self, name: str, span: Span, hint: str | None = None) -> bool:
-        """Refuse a plain number as a field name: qs reads it, in brackets, as an array index."""
-        if not (name[:1].isdigit() and is_array_index(name)):
-            return False
-        self.problem(
-            "bad-field-name",
-            f"'{name}' cannot be a field name: qs reads a plain number in brackets as an array index",
-            span,
-            hint,
-        )
-        return True
-
-    def unvalidated_list(self, node: Arr, what: str, key_span: Span, hint: str) -> None:
-        self.problem(
-            "expected-value",
-            f"{what} beside an $or inside $and takes one value, not a list of one: the reference "
-            "server does not read a list as its value there",
-            _span_of(node, key_span),
-            hint,
-        )
-
-    def elements(self, node: Node, key_span: Span, what: str) -> list[Obj] | None:
-        if isinstance(node, Leaf | Obj):
-            self.problem(
-                "expected-list",
-                f"'{what}' takes a list of condition sets",
-                _span_of(node, key_span) if isinstance(node, Obj) else node.param.span,
-                f"write {what}[0][field]=value&{what}[1][field]=value",
+def _single(report: _Report, node: Node, what: str, key_span: Span, hint: str | None = None) -> Leaf | None:
+    """The one value of a key that takes a single value."""
+    if isinstance(node, Leaf):
+        report.note_raw(node)
+        return node
+    if isinstance(node, Arr) and all(isinstance(item, Leaf) for item in node.values()) and not node.conflict:
+        leaves = [item for item in node.values() if isinstance(item, Leaf)]
+        if len(leaves) == 1:
+            # `a[]=x` and `a[0]=x` are a list of one, which the reference's validator
+            # (ajv, coerceTypes "array") takes as the single value x.
+            report.note_raw(leaves[0])
+            return leaves[0]
+        if len(leaves) > 1 and all(leaf.param.full_key == leaves[0].param.full_key for leaf in leaves):
+            report.problem(
+                "repeated-key",
+                f"{what} is given {len(leaves)} times",
+                leaves[1].param.span,
+                hint or "give it once",
             )
             return None
-        result: list[Obj] = []
-        for item in node.values():
-            if isinstance(item, Obj):
-                result.append(item)
-            else:
-                self.problem(
-                    "expected-object",
-                    f"each element of '{what}' is a set of field conditions",
-                    _span_of(item, key_span),
-                    f"write {what}[0][field]=value",
-                )
-        return result if len(result) == len(node.values()) else None
+        report.problem("expected-value", f"{what} takes one value, not a list", _span_of(node, key_span), hint)
+        return None
+    report.problem(
+        "expected-value",
+        f"{what} takes one value, not {'a list' if isinstance(node, Arr) else 'bracketed members'}",
+        _span_of(node, key_span),
+        hint,
+    )
+    return None
 
-    def alternatives(self, node: Node, key_span: Span, what: str) -> Expr | None:
-        objs = self.elements(node, key_span, what)
-        if objs is None:
-            return None
-        alternatives: list[Expr] = []
-        for obj in objs:
-            items = self.condition_set(obj, allow_or=False, where="$or")
-            expr = and_(*items)
-            if expr is not None:
-                alternatives.append(expr)
-        if len(alternatives) != len(objs):
-            return None
-        try:
-            return or_(*alternatives)
-        except QueryError as error:  # pragma: no cover - condition sets are always writable
-            self.problems.extend(d for d in error.diagnostics)
-            return None
 
-    def conjunction(self, node: Node, key_span: Span) -> list[Expr]:
-        objs = self.elements(node, key_span, "$and")
-        found: list[Expr] = []
-        for obj in objs or ():
-            found.extend(self.condition_set(obj, allow_or=True, where="$and"))
-        return found
-
-    # ---- the query
-
-    def query(self, root: Obj) -> Query:
-        items: list[Expr] = []
-        parts: dict[str, object] = {}
-        spans: dict[str, object] = {}
-        for key, child in root.items.items():
-            key_span = root.spans.get(key, NOWHERE)
-            if not key.startswith("$"):
-                items.extend(self.field_conditions(key, child, key_span))
-            elif key == "$or":
-                group = self.alternatives(child, key_span, "$or")
-                if group is not None:
-                    items.append(group)
-            elif key == "$and":
-                items.extend(self.conjunction(child, key_span))
-            elif key in ("$limit", "$skip"):
-                leaf = self.single(child, f"'{key}'", key_span)
-                if leaf is not None:
-                    parts[key] = leaf.text
-                    spans[key] = leaf.value_span
-            elif key == "$sort":
-                parts[key] = self.sort(child, key_span)
-            elif key == "$select":
-                leaves = self.listed(child, "'$select'", key_span)
-                if leaves is not None:
-                    parts[key] = tuple(leaf.text for leaf in leaves)
-                    spans[key] = tuple(leaf.value_span for leaf in leaves)
-            elif key == "$load":
-                self.load(child, key_span, parts, spans)
-            else:
-                self.problem(
-                    "unknown-filter",
-                    f"unknown filter '{key}'",
-                    key_span,
-                    suggest(key, FILTERS) or "filters are " + ", ".join(FILTERS),
-                )
-        where = and_(*items) if len(items) != 1 or not isinstance(items[0], AllOf) else items[0]
-        # Every rule of Query.__post_init__ holds here: sort keys are an object's (distinct) keys,
-        # lists have an item at least, relation names were checked by load().
-        get, at = parts.get, spans.get
-        return made_query(
-            where,
-            get("$limit"),
-            get("$skip"),
-            get("$sort", ()),
-            get("$select"),
-            get("$load"),
-            NOWHERE,
-            at("$limit", NOWHERE),
-            at("$skip", NOWHERE),
-            at("$select", ()),
-            at("$load", ()),
-            tuple(self.warnings),
-        )
-
-    def sort(self, node: Node, key_span: Span) -> tuple[Sort, ...]:
-        if not isinstance(node, Obj):
-            self.problem(
-                "expected-object",
-                "'$sort' takes fields in brackets",
-                _span_of(node, key_span),
-                "write $sort[field]=1 or $sort[field]=-1",
+def _listed(report: _Report, node: Node, what: str, key_span: Span) -> list[Leaf] | None:
+    """The values of a key that takes a list (a single value is a list of one)."""
+    if isinstance(node, Leaf):
+        report.note_raw(node)
+        return [node]
+    if isinstance(node, Arr):
+        bad = [item for item in node.values() if not isinstance(item, Leaf)]
+        if bad:
+            report.problem(
+                "expected-value", f"{what} takes a list of values, not nested members", _span_of(bad[0], key_span)
             )
-            return ()
-        keys: list[Sort] = []
-        for name, child in node.items.items():
-            name_span = node.spans.get(name, key_span)
-            if name.startswith("$"):
-                self.problem("bad-field-name", f"'{name}' is not a field: $sort takes field names", name_span)
-                continue
-            if self.array_index(name, name_span, "write $sort[field]=1 or $sort[field]=-1"):
-                continue
-            values = child.values() if isinstance(child, Arr) else []
-            if (
-                isinstance(child, Arr)
-                and not child.conflict
-                and len(values) > 1
-                and all(isinstance(i, Leaf) for i in values)
-            ):
-                second = child.values()[1]
-                self.problem(
-                    "repeated-key",
-                    f"'$sort[{name}]' is given {len(child.values())} times",
-                    second.param.span if isinstance(second, Leaf) else name_span,
-                    "sort by a field once",
-                )
-                continue
-            leaf = self.single(child, f"'$sort[{name}]'", name_span)
-            if leaf is not None:
-                keys.append(made_sort(name, leaf.text, leaf.param.span, name_span, leaf.value_span))
-        return tuple(keys)
-
-    def load(self, node: Node, key_span: Span, parts: dict[str, object], spans: dict[str, object]) -> None:
-        leaves = self.listed(node, "'$load'", key_span)
-        if leaves is None:
-            return
-        names: list[str] = []
-        name_spans: list[Span] = []
-        complete = True
+            return None
+        leaves = [item for item in node.values() if isinstance(item, Leaf)]
         for leaf in leaves:
-            where = leaf.value_span
-            # Offsets within the value are exact only when it was written without escapes.
-            exact = not leaf.value_raw and len(leaf.text) == where.end - where.start
-            offset = where.start
-            for piece in leaf.text.split(","):
-                span = Span(offset, offset + len(piece)) if exact else where
-                offset += len(piece) + 1
-                if not piece.strip():
-                    self.problem("empty-relation", "an empty relation name in '$load'", span, "write $load=a,b")
-                    complete = False
-                    continue
-                names.append(piece)
-                name_spans.append(span)
-        if complete:
-            parts["$load"] = tuple(names)
-            spans["$load"] = tuple(name_spans)
+            report.note_raw(leaf)
+        return leaves
+    report.problem(
+        "expected-list",
+        f"{what} takes a list, not named members",
+        _span_of(node, key_span),
+        "write key[]=value for each item",
+    )
+    return None
+
+
+# ---- conditions
+
+
+def _field_conditions(report: _Report, name: str, node: Node, name_span: Span, *, exact: bool = False) -> list[Expr]:
+    """``name=value`` or ``name[$op]=value...``: the conditions on one field.
+
+    ``exact``: the set is an ``$and`` element beside an ``$or``, which the reference server
+    does not validate, so it reads neither a list of one as a value nor a value as a list
+    (it sends them to PostgreSQL as they are, and fails or matches an array's text).
+    """
+    report.fields.append((name, name_span))
+    if _array_index(report, name, name_span):
+        return []
+    if isinstance(node, Leaf):
+        if node.value_raw:
+            report.note_raw(node)
+        return [
+            made_compare(name, Op.EQ, node.value_text, node.span, name_span, node.value_span, unvalidated=exact)
+        ]
+    if isinstance(node, Arr):
+        kinds = {type(item) for item in node.values()}
+        if not node.conflict and kinds == {Leaf} and len(node.values()) == 1:
+            if exact:
+                _unvalidated_list(report, node, f"'{name}'", name_span, f"write {name}=value")
+                return []
+            return _field_conditions(report, name, node.values()[0], name_span)
+        if node.conflict or len(kinds) > 1:
+            report.problem(
+                "mixed-condition",
+                f"'{name}' is given both as a value and with operators",
+                _span_of(node, name_span),
+                f"write {name}=value or {name}[$op]=value, not both; use $and for both",
+            )
+            return []
+        _single(report, node, f"field '{name}'", name_span, f"use {name}[$in][]=… for any of several values")
+        return []
+    found: list[Expr] = []
+    for key, child in node.items.items():
+        key_span = node.spans.get(key, name_span)
+        op = Op.from_spelling(key)
+        if op is None:
+            if key == "$eq":
+                hint = f"write {name}=value for equality"
+            else:
+                hint = suggest(key, _OPERATORS) or "operators are " + ", ".join(_OPERATORS)
+            report.problem("unknown-operator", f"unknown operator '{key}' on '{name}'", key_span, hint)
+            continue
+        if op is Op.IN or op is Op.NIN:
+            if exact and isinstance(child, Leaf):
+                report.problem(
+                    "expected-list",
+                    f"'{name}[{key}]' beside an $or inside $and needs a list: the reference server "
+                    "does not read one value as a list there",
+                    child.param.span,
+                    f"write {name}[{key}][]=value",
+                )
+                continue
+            leaves = _listed(report, child, f"'{name}[{key}]'", key_span)
+            if leaves is not None:
+                found.append(
+                    made_membership(
+                        name,
+                        op,
+                        tuple(leaf.text for leaf in leaves),
+                        _span_of(child, key_span),
+                        name_span,
+                        tuple(leaf.value_span for leaf in leaves),
+                        unvalidated=exact,
+                    )
+                )
+            continue
+        if exact and isinstance(child, Arr) and len(child.values()) == 1 and not child.conflict:
+            _unvalidated_list(report, child, f"'{name}[{key}]'", key_span, f"write {name}[{key}]=value")
+            continue
+        # PERF: a single value, as nearly always, without formatting what an error would say.
+        leaf = (
+            child
+            if isinstance(child, Leaf) and not child.value_raw
+            else _single(report, child, f"'{name}[{key}]'", key_span, f"use {name}[$in][]=… for any of several values")
+        )
+        if leaf is not None:
+            found.append(
+                made_compare(name, op, leaf.text, leaf.param.span, name_span, leaf.value_span, unvalidated=exact)
+            )
+    return found
+
+
+def _condition_set(report: _Report, obj: Obj, *, allow_or: bool, where: str) -> list[Expr]:
+    """The conditions of one set: fields, and an ``$or`` where one is allowed."""
+    found: list[Expr] = []
+    exact = allow_or and "$or" in obj.items and where == "$and"
+    for key, child in obj.items.items():
+        key_span = obj.spans.get(key, NOWHERE)
+        if key == "$or" and allow_or:
+            group = _alternatives(report, child, key_span, "$or")
+            if group is not None:
+                found.append(group)
+        elif key in ("$or", "$and"):
+            report.problem("nested-group", f"'{key}' is not allowed inside {where}", key_span)
+        elif key.startswith("$"):
+            report.problem(
+                "unknown-filter" if key not in FILTERS else "misplaced-filter",
+                f"'{key}' is not allowed inside {where}",
+                key_span,
+                "filters such as $limit and $sort go at the top level",
+            )
+        else:
+            found.extend(_field_conditions(report, key, child, key_span, exact=exact))
+    return found
+
+
+def _array_index(report: _Report, name: str, span: Span, hint: str | None = None) -> bool:
+    """Refuse a plain number as a field name: qs reads it, in brackets, as an array index."""
+    if not (name[:1].isdigit() and is_array_index(name)):
+        return False
+    report.problem(
+        "bad-field-name",
+        f"'{name}' cannot be a field name: qs reads a plain number in brackets as an array index",
+        span,
+        hint,
+    )
+    return True
+
+
+def _unvalidated_list(report: _Report, node: Arr, what: str, key_span: Span, hint: str) -> None:
+    report.problem(
+        "expected-value",
+        f"{what} beside an $or inside $and takes one value, not a list of one: the reference "
+        "server does not read a list as its value there",
+        _span_of(node, key_span),
+        hint,
+    )
+
+
+# ---- $or and $and
+
+
+def _elements(report: _Report, node: Node, key_span: Span, what: str) -> list[Obj] | None:
+    if isinstance(node, Leaf | Obj):
+        report.problem(
+            "expected-list",
+            f"'{what}' takes a list of condition sets",
+            _span_of(node, key_span) if isinstance(node, Obj) else node.param.span,
+            f"write {what}[0][field]=value&{what}[1][field]=value",
+        )
+        return None
+    result: list[Obj] = []
+    for item in node.values():
+        if isinstance(item, Obj):
+            result.append(item)
+        else:
+            report.problem(
+                "expected-object",
+                f"each element of '{what}' is a set of field conditions",
+                _span_of(item, key_span),
+                f"write {what}[0][field]=value",
+            )
+    return result if len(result) == len(node.values()) else None
+
+
+def _alternatives(report: _Report, node: Node, key_span: Span, what: str) -> Expr | None:
+    objs = _elements(report, node, key_span, what)
+    if objs is None:
+        return None
+    alternatives: list[Expr] = []
+    for obj in objs:
+        items = _condition_set(report, obj, allow_or=False, where="$or")
+        expr = and_(*items)
+        if expr is not None:
+            alternatives.append(expr)
+    if len(alternatives) != len(objs):
+        return None
+    try:
+        return or_(*alternatives)
+    except QueryError as error:  # pragma: no cover - condition sets are always writable
+        report.problems.extend(d for d in error.diagnostics)
+        return None
+
+
+def _conjunction(report: _Report, node: Node, key_span: Span) -> list[Expr]:
+    objs = _elements(report, node, key_span, "$and")
+    found: list[Expr] = []
+    for obj in objs or ():
+        found.extend(_condition_set(report, obj, allow_or=True, where="$and"))
+    return found
+
+
+# ---- the query and its filters
+
+
+def _query(report: _Report, root: Obj) -> Query:
+    items: list[Expr] = []
+    parts: dict[str, object] = {}
+    spans: dict[str, object] = {}
+    for key, child in root.items.items():
+        key_span = root.spans.get(key, NOWHERE)
+        if not key.startswith("$"):
+            items.extend(_field_conditions(report, key, child, key_span))
+        elif key == "$or":
+            group = _alternatives(report, child, key_span, "$or")
+            if group is not None:
+                items.append(group)
+        elif key == "$and":
+            items.extend(_conjunction(report, child, key_span))
+        elif key in ("$limit", "$skip"):
+            leaf = _single(report, child, f"'{key}'", key_span)
+            if leaf is not None:
+                parts[key] = leaf.text
+                spans[key] = leaf.value_span
+        elif key == "$sort":
+            parts[key] = _sort(report, child, key_span)
+        elif key == "$select":
+            leaves = _listed(report, child, "'$select'", key_span)
+            if leaves is not None:
+                parts[key] = tuple(leaf.text for leaf in leaves)
+                spans[key] = tuple(leaf.value_span for leaf in leaves)
+        elif key == "$load":
+            _load(report, child, key_span, parts, spans)
+        else:
+            report.problem(
+                "unknown-filter",
+                f"unknown filter '{key}'",
+                key_span,
+                suggest(key, FILTERS) or "filters are " + ", ".join(FILTERS),
+            )
+    where = and_(*items) if len(items) != 1 or not isinstance(items[0], AllOf) else items[0]
+    # Every rule of Query.__post_init__ holds here: sort keys are an object's (distinct) keys,
+    # lists have an item at least, relation names were checked by load().
+    get, at = parts.get, spans.get
+    return made_query(
+        where,
+        get("$limit"),
+        get("$skip"),
+        get("$sort", ()),
+        get("$select"),
+        get("$load"),
+        NOWHERE,
+        at("$limit", NOWHERE),
+        at("$skip", NOWHERE),
+        at("$select", ()),
+        at("$load", ()),
+        tuple(report.warnings),
+    )
+
+
+def _sort(report: _Report, node: Node, key_span: Span) -> tuple[Sort, ...]:
+    if not isinstance(node, Obj):
+        report.problem(
+            "expected-object",
+            "'$sort' takes fields in brackets",
+            _span_of(node, key_span),
+            "write $sort[field]=1 or $sort[field]=-1",
+        )
+        return ()
+    keys: list[Sort] = []
+    for name, child in node.items.items():
+        name_span = node.spans.get(name, key_span)
+        if name.startswith("$"):
+            report.problem("bad-field-name", f"'{name}' is not a field: $sort takes field names", name_span)
+            continue
+        if _array_index(report, name, name_span, "write $sort[field]=1 or $sort[field]=-1"):
+            continue
+        values = child.values() if isinstance(child, Arr) else []
+        if (
+            isinstance(child, Arr)
+            and not child.conflict
+            and len(values) > 1
+            and all(isinstance(i, Leaf) for i in values)
+        ):
+            second = child.values()[1]
+            report.problem(
+                "repeated-key",
+                f"'$sort[{name}]' is given {len(child.values())} times",
+                second.param.span if isinstance(second, Leaf) else name_span,
+                "sort by a field once",
+            )
+            continue
+        leaf = _single(report, child, f"'$sort[{name}]'", name_span)
+        if leaf is not None:
+            keys.append(made_sort(name, leaf.text, leaf.param.span, name_span, leaf.value_span))
+    return tuple(keys)
+
+
+def _load(report: _Report, node: Node, key_span: Span, parts: dict[str, object], spans: dict[str, object]) -> None:
+    leaves = _listed(report, node, "'$load'", key_span)
+    if leaves is None:
+        return
+    names: list[str] = []
+    name_spans: list[Span] = []
+    complete = True
+    for leaf in leaves:
+        where = leaf.value_span
+        # Offsets within the value are exact only when it was written without escapes.
+        exact = not leaf.value_raw and len(leaf.text) == where.end - where.start
+        offset = where.start
+        for piece in leaf.text.split(","):
+            span = Span(offset, offset + len(piece)) if exact else where
+            offset += len(piece) + 1
+            if not piece.strip():
+                report.problem("empty-relation", "an empty relation name in '$load'", span, "write $load=a,b")
+                complete = False
+                continue
+            names.append(piece)
+            name_spans.append(span)
+    if complete:
+        parts["$load"] = tuple(names)
+        spans["$load"] = tuple(name_spans)
 
 
 class Partial(NamedTuple):
@@ -433,10 +453,10 @@ class Partial(NamedTuple):
 
 def build_partial(root: Obj) -> Partial:
     """The query a qs structure describes, without the parts that broke a rule, and the problems."""
-    builder = _Builder()
-    query = builder.query(root)
-    builder.problems.sort(key=lambda d: (d.span.start, d.span.end))
-    return Partial(query, builder.problems, builder.fields)
+    report = _Report()
+    query = _query(report, root)
+    report.problems.sort(key=lambda d: (d.span.start, d.span.end))
+    return Partial(query, report.problems, report.fields)
 
 
 def build(root: Obj, text: str = "") -> Query:
