@@ -14,6 +14,8 @@ __all__ = [
     "QueryError",
     "QuerySyntaxError",
     "QueryValidationError",
+    "RecordError",
+    "SchemaError",
     "Severity",
     "render",
     "suggest",
@@ -147,3 +149,11 @@ class QuerySyntaxError(QueryError):
 
 class QueryValidationError(QueryError):
     """The text reads as a query but is not a valid one; holds every problem at once."""
+
+
+class SchemaError(QueryError):
+    """A schema file or definition that is not valid."""
+
+
+class RecordError(QueryError):
+    """A record whose value does not fit its field; the message names the record and field."""
