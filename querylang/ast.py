@@ -336,9 +336,9 @@ class Query:
                 raise QueryError([Diagnostic("bad-node", f"relation name {name!r} cannot be written in $load")])
 
 
-# ---- construction for build.py
+# ---- construction for text/read.py
 
-# PERF: build.py makes nodes whose invariants it has already checked (the operator, distinct
+# PERF: text/read.py makes nodes whose invariants it has already checked (the operator, distinct
 # sort keys, non-empty lists, relation names). These set the slots directly, without the
 # keyword handling and frozen __setattr__ of the generated __init__: three times faster, a
 # quarter of parsing. Each takes every field in order; tests hold them to the constructors.

@@ -222,7 +222,7 @@ def _parser() -> tuple[lark.Lark, _Patterns]:
     segment_body = r"[^&\[\]%]*(?:%(?!5[bBdD])[^&\[\]%]*)*"
     if segment_body not in key or key.startswith("&") or key.endswith("?"):  # pragma: no cover
         # The grammar and this module changed apart.
-        raise AssertionError("grammar/querylang.lark's _SEGMENT no longer matches syntax.py")
+        raise AssertionError("grammar/querylang.lark's _SEGMENT no longer matches text/params.py")
     segment = re.compile(rf"(?:\[|%5[bB])({segment_body})(?:\]|%5[dD])")
     return parser, _Patterns(query, re.compile(key, re.DOTALL), segment)
 

@@ -6,7 +6,7 @@ query — a key deeper than five brackets, an index of 1000 or more, more than 1
 ``__proto__`` key, an empty value it merges away — querylang raises ``QuerySyntaxError`` instead.
 
 The structure is built once, with positions: ``Obj``, ``Arr`` and ``Leaf`` nodes remember where
-each key and value was written, so that ``build.py`` can point at the text. ``decode`` drops the
+each key and value was written, so that ``read.py`` can point at the text. ``decode`` drops the
 positions.
 """
 

@@ -42,7 +42,7 @@ RESHAPE_CODES = frozenset(
         "dropped-value",
     }
 )
-"""The syntax errors that stand for 'qs would silently reshape or drop this' (qs.py, syntax.py)."""
+"""The syntax errors that stand for 'qs would silently reshape or drop this' (text/qs.py, text/params.py)."""
 
 # ---- the strings
 

@@ -77,7 +77,7 @@ def _reconstructed(expr: ast.Expr) -> ast.Expr:
 
 
 def assert_constructible(query: ast.Query) -> None:
-    """Every node parse made (build.py sets slots directly) is one the checked constructors make."""
+    """Every node parse made (text/read.py sets slots directly) is one the checked constructors make."""
     again = dataclasses.replace(
         query,
         where=None if query.where is None else _reconstructed(query.where),
@@ -128,7 +128,7 @@ def check_total(text: str) -> None:
 
 @pytest.mark.parametrize(("text", "end"), [("?=", 2), ("?=a", 3)])
 def test_leading_question_mark_then_equals_is_an_empty_key(text: str, end: int) -> None:
-    # Once an AssertionError from syntax.py's fast path, which read the '?' as a key name.
+    # Once an AssertionError from text/params.py's fast path, which read the '?' as a key name.
     for read in (querylang.decode, querylang.parse):
         with pytest.raises(QuerySyntaxError) as raised:
             read(text)
@@ -145,7 +145,7 @@ def test_sort_by_a_dollar_name_is_a_validation_error(text: str) -> None:
 @pytest.mark.parametrize("text", ["$sort[0]=1&$sort[id]=1", "$sort[id]=-1&$sort[1]=1", "$sort[]=1&$sort[id]=1"])
 def test_sort_by_a_plain_number_beside_a_field_is_a_validation_error(text: str) -> None:
     # Once a bare QueryError without a position: qs makes $sort the object {'0': '1', 'id': '1'}
-    # and build.py made Sort('0') before checking the name.
+    # and text/read.py made Sort('0') before checking the name.
     with pytest.raises(QueryValidationError) as raised:
         querylang.parse(text)
     _assert_error_well_formed(raised.value, text)

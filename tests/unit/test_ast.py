@@ -238,7 +238,7 @@ def test_every_documented_operator_exists() -> None:
     assert spellings == {"", "$ne", "$in", "$nin", "$lt", "$lte", "$gt", "$gte", "$like", "$notlike", "$ilike"}
 
 
-# ---- the constructors build.py uses (slots set directly)
+# ---- the constructors text/read.py uses (slots set directly)
 
 
 def _all_fields(node: object) -> list[object]:
