@@ -1,4 +1,4 @@
-"""Records, contacts, users and teams -> the campaign-communications endpoint in memory: find, get, patch.
+"""Requests -> answers of the campaign-communications endpoint: find, get and patch over a store.
 
 ``CampaignCommunications`` answers ``/contacts/{contact_id}/campaign-communications`` as the
 LionDesk API does (SEMANTICS.md sections 3, 4 and 6): ``find`` and ``get`` run a query through
