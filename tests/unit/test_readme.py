@@ -46,3 +46,25 @@ def test_shell_command_runs(command: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _package_map() -> dict[str, str]:
+    block = re.search(r"### A map of the package\n.*?```text\n(.*?)```", TEXT, re.DOTALL)
+    assert block is not None, "the README's Development section has a map of the package"
+    entries = {}
+    for line in block.group(1).splitlines():
+        path, _, doc = line.partition(" ")
+        entries[path] = doc.strip()
+    return entries
+
+
+def test_the_package_map_names_every_module_with_its_docstring() -> None:
+    import ast
+
+    root = README.parent
+    modules = {str(p.relative_to(root)) for p in (root / "querylang").rglob("*.py")}
+    entries = _package_map()
+    assert set(entries) == modules, f"missing from the map: {modules - set(entries)}; gone: {set(entries) - modules}"
+    for path, doc in entries.items():
+        first = (ast.get_docstring(ast.parse((root / path).read_text(encoding="utf-8"))) or "").splitlines()[0]
+        assert doc == first, f"{path}: the map says {doc!r}, the module {first!r}"
