@@ -2,8 +2,9 @@
 
 The hypothesis part draws valid typed queries and records (JSON, CSV text, datetime objects,
 missing keys) from small pools, so that conditions match and sorts tie, and asks both
-evaluators for the page and for the unpaginated list. The server part asks the ``reference_sample``
-server (conftest.py) and skips without node, npm or PostgreSQL.
+evaluators for the page and for the unpaginated list. The server part asks each reference server
+of conftest.py (``reference_each``: the sample records, then the edge-case records) and skips
+without node, npm or PostgreSQL.
 """
 
 from __future__ import annotations
@@ -101,8 +102,8 @@ SERVER_QUERIES = [
 
 
 @pytest.mark.parametrize("query", SERVER_QUERIES)
-def test_pages_agree_with_the_reference_server(query: str, reference_sample: Reference) -> None:
-    url, all_records = server(reference_sample)
+def test_pages_agree_with_the_reference_server(query: str, reference_each: Reference) -> None:
+    url, all_records = server(reference_each)
     for contact in sorted({r["contact_id"] for r in all_records}):
         theirs = page(url, contact, query)
         assert theirs is not None, "the reference refuses it"
@@ -133,8 +134,8 @@ ESCAPE_AT_END = [
 
 
 @pytest.mark.parametrize("query", ESCAPE_AT_END)
-def test_a_trailing_lone_backslash_stops_where_the_reference_stops(query: str, reference_sample: Reference) -> None:
-    url, all_records = server(reference_sample)
+def test_a_trailing_lone_backslash_stops_where_the_reference_stops(query: str, reference_each: Reference) -> None:
+    url, all_records = server(reference_each)
     mine = service(all_records)
     for contact in sorted({r["contact_id"] for r in all_records}):
         assert_same_answer(url, mine, contact, query)
