@@ -61,6 +61,8 @@ def qs_path(request: pytest.FixtureRequest) -> Path:
     given = os.environ.get("QUERYLANG_QS_PATH")
     if given:
         return Path(given)
+    if shutil.which("node") is None:
+        pytest.skip("node is not on PATH")
     app: Path = request.getfixturevalue("reference_install")
     return app / "node_modules" / "qs"
 
