@@ -24,11 +24,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -42,7 +45,27 @@ EDGE_DATABASE = "querylang_reference_edge"
 
 
 @pytest.fixture(scope="session")
-def reference_install() -> Iterator[Path]:
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a CI job's timeout) ends the run as Ctrl-C does, so that the teardown still stops the servers."""
+    if (
+        signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@pytest.fixture(scope="session")
+def reference_install(_sigterm_interrupts: None) -> Iterator[Path]:
     """An installed copy of the reference server, removed at the end of the session."""
     work = Path(tempfile.mkdtemp(prefix="querylang-reference-"))
     try:
@@ -68,7 +91,7 @@ def qs_path(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture(scope="session")
-def reference_postgres() -> Iterator[postgres.Cluster]:
+def reference_postgres(_sigterm_interrupts: None) -> Iterator[postgres.Cluster]:
     """The cluster the started servers use, one database each; stopped at the end of the session."""
     try:
         cluster = postgres.start()
