@@ -1,4 +1,8 @@
-"""The real qs, through node: decode many query strings in one batch (skips without node or qs)."""
+"""The real qs, through node: decode many query strings in one batch (skips without node or qs).
+
+The qs to use comes from conftest.py's ``qs_path`` fixture: ``QUERYLANG_QS_PATH``, else the one
+``npm ci`` installed beside the reference server.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +15,14 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).with_name("qs_decode.js")
-DEFAULT_QS = Path("/tmp/reference-server/node_modules/qs")
 
 
-def run_qs(texts: list[str]) -> dict[str, object]:
+def run_qs(texts: list[str], qs: Path) -> dict[str, object]:
     """What qs (as Express calls it) makes of each text, by text; skips the test without node or qs."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not on PATH")
-    env = dict(os.environ)
-    if "QUERYLANG_QS_PATH" not in env and DEFAULT_QS.exists():
-        env["QUERYLANG_QS_PATH"] = str(DEFAULT_QS)
+    env = {**os.environ, "QUERYLANG_QS_PATH": str(qs)}
     inputs = sorted(set(texts))
     done = subprocess.run(
         [node, str(SCRIPT)], input=json.dumps(inputs), capture_output=True, text=True, env=env, timeout=300, check=False

@@ -1,18 +1,17 @@
-"""The reference server and the records it was started with; tests skip cleanly without them.
+"""A reference server and the records its table holds -> querylang's answer beside the server's.
 
-``QUERYLANG_REFERENCE_URL`` names a running reference server (for example
-``http://127.0.0.1:8030``) and ``QUERYLANG_REFERENCE_RECORDS`` the records file it was started
-with. ``assert_same_answer`` asks the server and querylang's service (over every contact's
-records, as the server's table holds them) the same query, and compares verdict and page.
+The servers come from conftest.py's fixtures (``reference_sample``, ``reference_edge``): started
+for the session, or named by ``QUERYLANG_REFERENCE_URL``. ``assert_same_answer`` asks the server
+and querylang's service (over every contact's records, as the server's table holds them) the
+same query, and compares verdict and page.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -20,16 +19,21 @@ import pytest
 from querylang.service import BadRequest, CampaignCommunications, Contact, jsonable
 
 
-def server() -> tuple[str, list[dict[str, Any]]]:
-    """The server's base URL and its records; skips the test without them."""
-    url, path = os.environ.get("QUERYLANG_REFERENCE_URL"), os.environ.get("QUERYLANG_REFERENCE_RECORDS")
-    if not url or not path:
-        pytest.skip("set QUERYLANG_REFERENCE_URL and QUERYLANG_REFERENCE_RECORDS to ask the reference server")
-    try:
-        urllib.request.urlopen(url.rstrip("/") + "/contacts/1/campaign-communications?$limit=0", timeout=2)
-    except (OSError, urllib.error.URLError):
-        pytest.skip(f"nothing answers at {url}")
-    return url.rstrip("/"), json.loads(Path(path).read_text(encoding="utf-8"))
+@dataclass(frozen=True)
+class Reference:
+    """A running reference server: its base URL (no trailing slash) and its records, when known."""
+
+    url: str
+    records: list[dict[str, Any]] | None = None
+
+
+def server(reference: Reference) -> tuple[str, list[dict[str, Any]]]:
+    """The server's base URL and its records; skips the test when its records are not known."""
+    if reference.records is None:
+        pytest.skip(
+            f"set QUERYLANG_REFERENCE_RECORDS to the records file the server at {reference.url} was started with"
+        )
+    return reference.url, reference.records
 
 
 def service(records: list[dict[str, Any]]) -> CampaignCommunications:

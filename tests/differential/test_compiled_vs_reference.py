@@ -2,9 +2,9 @@
 
 The hypothesis part draws valid typed queries and records (JSON, CSV text, datetime objects,
 missing keys) from small pools, so that conditions match and sorts tie, and asks both
-evaluators for the page and for the unpaginated list. The server part runs only when
-``QUERYLANG_REFERENCE_URL`` (for example ``http://127.0.0.1:8030``) and
-``QUERYLANG_REFERENCE_RECORDS`` (the records file the server was started with) are set.
+evaluators for the page and for the unpaginated list. The server part asks each reference server
+of conftest.py (``reference_each``: the sample records, then the edge-case records) and skips
+without node, npm or PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference_eval import USERS, like, lone_backslash_free, records, reference_find, typed_queries
-from reference_server import assert_same_answer, page, server, service
+from reference_server import Reference, assert_same_answer, page, server, service
 
 import querylang
 from querylang.ast import Query
@@ -102,8 +102,8 @@ SERVER_QUERIES = [
 
 
 @pytest.mark.parametrize("query", SERVER_QUERIES)
-def test_pages_agree_with_the_reference_server(query: str) -> None:
-    url, all_records = server()
+def test_pages_agree_with_the_reference_server(query: str, reference_each: Reference) -> None:
+    url, all_records = server(reference_each)
     for contact in sorted({r["contact_id"] for r in all_records}):
         theirs = page(url, contact, query)
         assert theirs is not None, "the reference refuses it"
@@ -134,8 +134,8 @@ ESCAPE_AT_END = [
 
 
 @pytest.mark.parametrize("query", ESCAPE_AT_END)
-def test_a_trailing_lone_backslash_stops_where_the_reference_stops(query: str) -> None:
-    url, all_records = server()
+def test_a_trailing_lone_backslash_stops_where_the_reference_stops(query: str, reference_each: Reference) -> None:
+    url, all_records = server(reference_each)
     mine = service(all_records)
     for contact in sorted({r["contact_id"] for r in all_records}):
         assert_same_answer(url, mine, contact, query)

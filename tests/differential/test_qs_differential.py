@@ -6,8 +6,9 @@ builds, or refuse it with one of the syntax errors that mark where qs would sile
 drop part of the query; and each refusal is checked against qs's own result (a key with a
 bracket in it, text qs ignored, a key it dropped, an array it turned into an object).
 
-All strings go through Node in one batch. Without ``node`` on PATH, or when qs cannot be
-required (``QUERYLANG_QS_PATH`` or ``require('qs')``), the tests skip.
+All strings go through Node in one batch, to the qs of conftest.py's ``qs_path`` fixture
+(``QUERYLANG_QS_PATH``, else the one ``npm ci`` installs beside the reference server). Without
+``node`` or ``npm`` on PATH, or when qs cannot be installed or required, the tests skip.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from qs_node import run_qs
@@ -202,8 +204,8 @@ def _qs_input(text: str) -> str:
     return text[1:] if text.startswith("?") else text
 
 
-def _run_qs(texts: list[str]) -> dict[str, object]:
-    return run_qs([_qs_input(t) for t in texts])
+def _run_qs(texts: list[str], qs: Path) -> dict[str, object]:
+    return run_qs([_qs_input(t) for t in texts], qs)
 
 
 @dataclass
@@ -255,7 +257,7 @@ def _decode(text: str) -> Case:
 
 
 @pytest.fixture(scope="module")
-def oracle() -> Oracle:
+def oracle(qs_path: Path) -> Oracle:
     cases = [_decode(text) for text in generated_strings()]
     canonical: list[Case] = []
     for case in cases:
@@ -268,7 +270,7 @@ def oracle() -> Oracle:
     pinned = [_decode(text) for _, texts in KNOWN_CASES.values() for text in texts]
     pinned += [_decode(text) for text in FIXED_CASES]
     every = [c.text for c in cases + canonical + pinned] + [p for c in cases + pinned for p in c.probes]
-    return Oracle(cases, canonical, _run_qs(every))
+    return Oracle(cases, canonical, _run_qs(every, qs_path))
 
 
 # ---- what a refusal must show in qs's result

@@ -1,8 +1,8 @@
 """Generated queries against the reference server: the same verdict, the same page.
 
-Runs when ``QUERYLANG_REFERENCE_URL`` names a running reference server and
-``QUERYLANG_REFERENCE_RECORDS`` the records file it was started with (see the README); skipped
-otherwise. ``QUERYLANG_REFERENCE_EXAMPLES`` sets how many queries (200 by default).
+Runs against each reference server of conftest.py (``reference_each``): the sample records and
+the edge-case records of ``tests/corpus/reference-edge-records.json``; skipped without node, npm
+or PostgreSQL. ``QUERYLANG_REFERENCE_EXAMPLES`` sets how many queries (200 by default).
 
 The queries combine every field with every operator and with values that either side might
 read differently: integer bounds and spellings, booleans, enum spellings, text with pattern
@@ -23,7 +23,7 @@ import urllib.parse
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference_server import assert_same_answer, server, service
+from reference_server import Reference, assert_same_answer, server, service
 
 from querylang import CONTACT_COMMUNICATIONS, Field, FieldType, Op
 
@@ -155,8 +155,8 @@ def queries(draw: st.DrawFn) -> str:
     return "&".join(draw(st.permutations(params)))
 
 
-def test_generated_queries_agree_with_the_reference() -> None:
-    url, records = server()
+def test_generated_queries_agree_with_the_reference(reference_each: Reference) -> None:
+    url, records = server(reference_each)
     mine = service(records)
     contacts = sorted({r["contact_id"] for r in records})
 

@@ -1,8 +1,8 @@
 """querylang's verdict against the reference server's, query by query (SEMANTICS.md sections 3 and 5).
 
-Set ``QUERYLANG_REFERENCE_URL`` (for example ``http://127.0.0.1:8030``, the server of
-``shared/reference-server``) to run these tests; without it, or when nothing answers there,
-they are skipped. Each query goes to ``/contacts/76/campaign-communications``:
+They ask the ``reference_sample`` server (conftest.py: started for the session on the sample
+records, or the one ``QUERYLANG_REFERENCE_URL`` names); without node, npm or PostgreSQL they are
+skipped. Each query goes to ``/contacts/76/campaign-communications``:
 
 - 200: the reference accepts it, so ``check()`` finds no error;
 - 400 (ajv) or a database error (404/422/500 with the SQL): the reference refuses or cannot
@@ -17,24 +17,23 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import urllib.error
 import urllib.request
 from typing import Any
 
 import pytest
+from reference_server import Reference
 
 from querylang import CONTACT_COMMUNICATIONS, Op, check, validate
 from querylang.ast import Compare, Membership
 
-BASE = os.environ.get("QUERYLANG_REFERENCE_URL", "").rstrip("/")
 ROUTE = "/contacts/76/campaign-communications"
 
 
 @functools.cache
-def _ask(query: str) -> tuple[int, Any]:
+def _ask(base: str, query: str) -> tuple[int, Any]:
     """The reference's status and JSON body for a query written as it goes over the wire."""
-    url = f"{BASE}{ROUTE}?{query}" if query else f"{BASE}{ROUTE}"
+    url = f"{base}{ROUTE}?{query}" if query else f"{base}{ROUTE}"
     try:
         with urllib.request.urlopen(url, timeout=15) as response:
             return response.status, json.loads(response.read())
@@ -47,23 +46,17 @@ def _ask(query: str) -> tuple[int, Any]:
 
 
 @pytest.fixture(scope="module")
-def reference() -> None:
-    if not BASE:
-        pytest.skip("QUERYLANG_REFERENCE_URL is not set")
-    try:
-        status, _ = _ask("$limit=0")
-    except (OSError, ValueError) as error:
-        pytest.skip(f"no reference server answers at {BASE}: {error}")
-    if status != 200:
-        pytest.skip(f"the reference server at {BASE} answers $limit=0 with {status}")
+def base(reference_sample: Reference) -> str:
+    """The sample server's URL: these lists were written against its records (contact 76)."""
+    return reference_sample.url
 
 
 def _querylang_refuses(query: str) -> bool:
     return any(d.severity == "error" for d in check(query))
 
 
-def _explain(query: str) -> str:
-    status, body = _ask(query)
+def _explain(base: str, query: str) -> str:
+    status, body = _ask(base, query)
     summary = body.get("message") if isinstance(body, dict) and status != 200 else f"total={body.get('total')}"
     found = [(d.code, d.span.start, d.span.end) for d in check(query)]
     return f"reference {status} ({str(summary)[-160:]}); querylang {found}"
@@ -393,25 +386,22 @@ FIXED = [
 ]
 
 
-@pytest.mark.usefixtures("reference")
 @pytest.mark.parametrize("query", [*SAME, *FIXED, *KNOWN_DISCREPANCIES])
-def test_querylang_verdict_matches_the_reference(query: str) -> None:
-    status, _ = _ask(query)
-    assert _querylang_refuses(query) == (status != 200), _explain(query)
+def test_querylang_verdict_matches_the_reference(base: str, query: str) -> None:
+    status, _ = _ask(base, query)
+    assert _querylang_refuses(query) == (status != 200), _explain(base, query)
 
 
-@pytest.mark.usefixtures("reference")
 @pytest.mark.parametrize("query", DELIBERATE)
-def test_deliberate_difference_is_refused_by_querylang(query: str) -> None:
-    assert _querylang_refuses(query), _explain(query)
+def test_deliberate_difference_is_refused_by_querylang(base: str, query: str) -> None:
+    assert _querylang_refuses(query), _explain(base, query)
 
 
-@pytest.mark.usefixtures("reference")
 @pytest.mark.parametrize("query", SEMANTICS_OVER_REFERENCE)
-def test_semantics_definition_is_accepted_where_the_reference_fails(query: str) -> None:
-    status, _ = _ask(query)
+def test_semantics_definition_is_accepted_where_the_reference_fails(base: str, query: str) -> None:
+    status, _ = _ask(base, query)
     assert status != 200, "the reference answers it now: move it to SAME"
-    assert not _querylang_refuses(query), _explain(query)
+    assert not _querylang_refuses(query), _explain(base, query)
 
 
 def test_query_lists_do_not_overlap() -> None:
@@ -425,8 +415,8 @@ def test_query_lists_do_not_overlap() -> None:
 
 
 @functools.cache
-def _rows() -> tuple[dict[str, object], ...]:
-    status, body = _ask("$limit=100&$sort[id]=1")
+def _rows(base: str) -> tuple[dict[str, object], ...]:
+    status, body = _ask(base, "$limit=100&$sort[id]=1")
     assert status == 200 and body["total"] == len(body["data"]), body
     return tuple(CONTACT_COMMUNICATIONS.coerce_record(row) for row in body["data"])
 
@@ -450,14 +440,14 @@ def _holds(op: Op, left: object, right: object) -> bool:
     return bool(compare(left, right))
 
 
-def _expected_total(query: str) -> int:
+def _expected_total(base: str, query: str) -> int:
     where = validate(query).where
     if isinstance(where, Membership):
         assert where.op is Op.IN
         # IN is '=' with each value: a null in the list matches nothing (section 4).
-        return sum(any(v is not None and r.get(where.field) == v for v in where.values) for r in _rows())
+        return sum(any(v is not None and r.get(where.field) == v for v in where.values) for r in _rows(base))
     assert isinstance(where, Compare), where
-    return sum(_holds(where.op, row.get(where.field), where.value) for row in _rows())
+    return sum(_holds(where.op, row.get(where.field), where.value) for row in _rows(base))
 
 
 BOUNDARIES = [
@@ -513,10 +503,9 @@ BOUNDARIES = [
 ]
 
 
-@pytest.mark.usefixtures("reference")
 @pytest.mark.parametrize("query", BOUNDARIES)
-def test_typed_value_matches_the_records_the_reference_matches(query: str) -> None:
-    status, body = _ask(query)
+def test_typed_value_matches_the_records_the_reference_matches(base: str, query: str) -> None:
+    status, body = _ask(base, query)
     if status != 200:
-        pytest.fail(_explain(query))
-    assert _expected_total(query) == body["total"], _explain(query)
+        pytest.fail(_explain(base, query))
+    assert _expected_total(base, query) == body["total"], _explain(base, query)

@@ -7,9 +7,10 @@ a few hand-picked ones), the real qs must decode the query part of ``to_url`` to
 (``urllib.parse.urlencode``, as ``requests`` does); ``querylang.parse`` must read the same part
 back to the built query.
 
-All strings go through Node in one batch with ``qs_decode.js``. Without ``node`` on PATH, or
-when qs cannot be required (``QUERYLANG_QS_PATH``, else ``/tmp/reference-server/node_modules/qs``,
-else ``require('qs')``), the tests skip.
+All strings go through Node in one batch with ``qs_decode.js``, to the qs of conftest.py's
+``qs_path`` fixture (``QUERYLANG_QS_PATH``, else the one ``npm ci`` installs beside the reference
+server). Without ``node`` or ``npm`` on PATH, or when qs cannot be installed or required, the
+tests skip.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from urllib.parse import unquote, urlencode
 
 import pytest
@@ -152,8 +154,8 @@ def queries() -> list[Query]:
 # ---- qs
 
 
-def _run_qs(texts: list[str]) -> dict[str, object]:
-    return run_qs(texts)
+def _run_qs(texts: list[str], qs: Path) -> dict[str, object]:
+    return run_qs(texts, qs)
 
 
 @dataclass
@@ -196,7 +198,7 @@ def _case(q: Query, contact_id: int = 76, id_: int | None = None) -> Case:
 
 
 @pytest.fixture(scope="module")
-def oracle() -> tuple[list[Case], dict[str, object]]:
+def oracle(qs_path: Path) -> tuple[list[Case], dict[str, object]]:
     cases = [_case(q, 76, None if i % 3 else i) for i, q in enumerate(queries())]
     extra = []
     for make in (proto_query, too_many_values, too_many_parameters):
@@ -204,7 +206,7 @@ def oracle() -> tuple[list[Case], dict[str, object]]:
         with contextlib.suppress(querylang.QueryError):  # to_url may refuse it: fine
             if q is not None:
                 extra.append(_url_part(q))
-    reference = _run_qs([c.part for c in cases] + [c.sent for c in cases] + extra)
+    reference = _run_qs([c.part for c in cases] + [c.sent for c in cases] + extra, qs_path)
     return cases, reference
 
 
