@@ -317,8 +317,11 @@ def test_limit_above_the_maximum_is_lowered_with_a_warning(text: str, start: int
     assert query.warnings[0].severity == "warning"
 
 
-def test_huge_limit_is_lowered_too() -> None:
-    assert validate("$limit=99999999999999999999").limit == 100
+def test_limit_up_to_2_53_is_lowered_and_past_it_out_of_range() -> None:
+    # Past 2**53 - 1 the server's JavaScript rounds $limit, and from 21 digits it reads 1e+21 as 1.
+    assert validate("$limit=9007199254740991").limit == 100
+    assert [d.code for d in check("$limit=9007199254740992")] == ["out-of-range"]
+    assert [d.code for d in check("$limit=99999999999999999999")] == ["out-of-range"]
 
 
 def test_limit_lowered_follows_a_custom_maximum() -> None:
