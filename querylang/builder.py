@@ -28,7 +28,7 @@ from .errors import Diagnostic, QueryError, QueryValidationError
 from .schema import Schema
 from .text.write import format_value
 from .validate import check
-from .values import SAFE_INTEGER_MAX, shown
+from .values import PLAIN_NUMBER_MAX, SAFE_INTEGER_MAX, shown
 
 __all__ = ["Cond", "F", "FieldRef", "Fields", "Query", "SortKey"]
 
@@ -375,7 +375,8 @@ class Query(_Frozen):
 def _count(name: str, count: object) -> str:
     if type(count) is not int or count < 0:
         raise QueryError([Diagnostic("not-an-integer", f"{name} {shown(count)} is not a non-negative whole number")])
-    if count > SAFE_INTEGER_MAX:  # as validation refuses it; an int of 4,301 digits has no text
-        hint = f"use a whole number up to {SAFE_INTEGER_MAX}"
+    highest = PLAIN_NUMBER_MAX if name == "limit" else SAFE_INTEGER_MAX
+    if count > highest:  # as validation refuses it; an int of 4,301 digits has no text
+        hint = f"use a whole number up to {highest}"
         raise QueryError([Diagnostic("out-of-range", f"{name} {shown(count)} is too large", hint=hint)])
     return str(count)

@@ -25,7 +25,7 @@ from .text.params import read_params
 from .text.qs import structure
 from .text.read import build_partial
 from .text.write import format_value
-from .values import PLACEHOLDERS, SAFE_INTEGER_MAX, FarInstant, bounded_int, show_number, shown
+from .values import PLACEHOLDERS, PLAIN_NUMBER_MAX, SAFE_INTEGER_MAX, FarInstant, bounded_int, show_number, shown
 
 __all__ = ["check", "validate"]
 
@@ -255,25 +255,34 @@ def _query(checker: _Checker, query: Query) -> Query:
     return replace(query, where=where, limit=limit, skip=skip, sort=sort)
 
 
-def _count(checker: _Checker, name: str, value: str | int | None, span: Span) -> int | None:
-    """``$limit`` or ``$skip``: a whole number from 0 (``-0`` is 0) to ``SAFE_INTEGER_MAX``.
+_COUNT_MAX = {"$limit": PLAIN_NUMBER_MAX, "$skip": SAFE_INTEGER_MAX}
+_COUNT_WHY = {
+    "$limit": "past which the server's JavaScript writes it 1e+21 and reads that as 1",
+    "$skip": "the largest the server's JavaScript holds exactly",
+}
 
-    The server reads both as JavaScript numbers: past 2**53 they are rounded, and a ``$limit``
-    of 21 digits or more reads as 1 (``1e+21``), so querylang refuses them (SEMANTICS: no JS
-    accidents). A number of thousands of digits is refused the same way, never converted.
+
+def _count(checker: _Checker, name: str, value: str | int | None, span: Span) -> int | None:
+    """``$limit`` or ``$skip``: a whole number from 0 (``-0`` is 0) to ``_COUNT_MAX[name]``.
+
+    The server reads both as JavaScript numbers. A ``$skip`` past 2**53 - 1 is rounded to
+    another; a ``$limit`` past ``PLAIN_NUMBER_MAX`` reads as 1 (``1e+21``), while a smaller one
+    is lowered to the maximum whatever its rounding. querylang refuses what the server would
+    misread (SEMANTICS: no JS accidents); a number of thousands of digits is never converted.
     """
     if value is None:
         return None
+    highest = _COUNT_MAX[name]
     number: int | None
     if isinstance(value, int) and not isinstance(value, bool):
-        number = value if 0 <= value <= SAFE_INTEGER_MAX else None
+        number = value if 0 <= value <= highest else None
         negative, written = value < 0, shown(value)
     elif (
         isinstance(value, str)
         and value.isascii()
         and (value.isdigit() or (value[:1] == "-" and value[1:].isdigit()))
     ):
-        number = bounded_int(value, 0, SAFE_INTEGER_MAX)
+        number = bounded_int(value, 0, highest)
         negative, written = value.strip("-0") != "" and value[0] == "-", show_number(value)
     else:
         right = f"a whole number from 0 to {checker.schema.max_limit}" if name == "$limit" else "a whole number from 0"
@@ -291,7 +300,7 @@ def _count(checker: _Checker, name: str, value: str | int | None, span: Span) ->
             "out-of-range",
             f"{name} {written} is too large",
             span,
-            f"use a whole number up to {SAFE_INTEGER_MAX}, the largest the server's JavaScript holds exactly",
+            f"use a whole number up to {highest}, {_COUNT_WHY[name]}",
         )
     return number
 

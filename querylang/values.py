@@ -20,6 +20,7 @@ __all__ = [
     "INT32_MIN",
     "NUMBER_MAX",
     "PLACEHOLDERS",
+    "PLAIN_NUMBER_MAX",
     "SAFE_INTEGER_MAX",
     "FarInstant",
     "ValueProblem",
@@ -38,6 +39,9 @@ __all__ = [
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 SAFE_INTEGER_MAX = 2**53 - 1
 """JavaScript's ``Number.MAX_SAFE_INTEGER``: the largest whole number the server holds exactly."""
+PLAIN_NUMBER_MAX = 999_999_999_999_999_934_463
+"""The largest whole number JavaScript writes without an exponent: the next rounds to ``1e21``,
+which ``String()`` writes ``1e+21`` and ``parseInt`` then reads as 1."""
 NUMBER_MAX = sys.float_info.max
 """The largest number a ``number`` field holds: a double's, as JavaScript's ``Number()`` reads it."""
 PLACEHOLDERS = frozenset({"undefined", "null", "None", "NaN"})

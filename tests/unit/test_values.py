@@ -17,6 +17,7 @@ from querylang.values import (
     INT32_MAX,
     INT32_MIN,
     NUMBER_MAX,
+    PLAIN_NUMBER_MAX,
     SAFE_INTEGER_MAX,
     ValueProblem,
     bounded_int,
@@ -116,3 +117,10 @@ def test_shown_describes_what_repr_cannot_write() -> None:
     assert shown([1, 10**5000]) == "<a list holding an integer of thousands of digits>"
     assert shown({"a": 1}) == "{'a': 1}"
     assert shown("x" * 100) == "'" + "x" * 56 + "..."
+
+
+def test_the_javascript_bounds_are_where_javascript_says() -> None:
+    # Number.MAX_SAFE_INTEGER; and String(x) uses an exponent from 1e21 (ECMA-262 Number::toString).
+    assert int(float(SAFE_INTEGER_MAX)) == SAFE_INTEGER_MAX
+    assert float(SAFE_INTEGER_MAX + 1) == float(SAFE_INTEGER_MAX + 2)  # two whole numbers, one double
+    assert float(PLAIN_NUMBER_MAX) < 1e21 <= float(PLAIN_NUMBER_MAX + 1)
