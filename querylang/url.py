@@ -86,9 +86,9 @@ def _netloc_problem(netloc: str) -> str | None:
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            return f"'[{host}]' is not an IPv6 address"
+            return f"{shown(f'[{host}]')} is not an IPv6 address"
         if rest and rest[0] != ":":
-            return f"'{rest}' follows the IPv6 address '[{host}]'; only a port (':8080') may"
+            return f"{shown(rest)} follows the IPv6 address '[{host}]'; only a port (':8080') may"
         port = rest[1:] if rest else ""
     else:
         host, _, port = hostport.partition(":")
