@@ -28,6 +28,7 @@ from .errors import Diagnostic, QueryError, QueryValidationError
 from .schema import Schema
 from .text.write import format_value
 from .validate import check
+from .values import PLAIN_NUMBER_MAX, SAFE_INTEGER_MAX, shown
 
 __all__ = ["Cond", "F", "FieldRef", "Fields", "Query", "SortKey"]
 
@@ -373,5 +374,9 @@ class Query(_Frozen):
 
 def _count(name: str, count: object) -> str:
     if type(count) is not int or count < 0:
-        raise QueryError([Diagnostic("not-an-integer", f"{name} {count!r} is not a non-negative whole number")])
+        raise QueryError([Diagnostic("not-an-integer", f"{name} {shown(count)} is not a non-negative whole number")])
+    highest = PLAIN_NUMBER_MAX if name == "limit" else SAFE_INTEGER_MAX
+    if count > highest:  # as validation refuses it; an int of 4,301 digits has no text
+        hint = f"use a whole number up to {highest}"
+        raise QueryError([Diagnostic("out-of-range", f"{name} {shown(count)} is too large", hint=hint)])
     return str(count)

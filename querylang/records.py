@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import IO, Any, cast
 
 from .schema import FieldType, Schema, ValueProblem
-from .values import FarInstant
+from .values import FarInstant, json_problem
 
 __all__ = [
     "INPUT_FORMATS",
@@ -201,9 +201,9 @@ class RecordReader:
             self.line = line
             try:
                 record = read(text)
-            except ValueError as error:
+            except (ValueError, RecursionError) as error:
                 if text.strip():  # not a blank line
-                    self.on_bad(self.where, f"not JSON: {error}")
+                    self.on_bad(self.where, json_problem(error))
                 continue
             if record.__class__ is not dict:
                 self.on_bad(self.where, f"a record must be a JSON object, not {_json_kind(record)}")
@@ -215,8 +215,8 @@ class RecordReader:
     def _json(self, f: IO[bytes], name: str) -> Iterator[dict[str, Any]]:
         try:
             data = loads(f.read())
-        except ValueError as error:
-            raise InputError(f"{name}: not JSON: {error}") from None
+        except (ValueError, RecursionError) as error:
+            raise InputError(f"{name}: {json_problem(error)}") from None
         if isinstance(data, dict) and isinstance(data.get("data"), list):
             data = data["data"]  # a saved Feathers page
         if not isinstance(data, list):

@@ -25,11 +25,10 @@ from .text.params import read_params
 from .text.qs import structure
 from .text.read import build_partial
 from .text.write import format_value
-from .values import PLACEHOLDERS, FarInstant
+from .values import PLACEHOLDERS, PLAIN_NUMBER_MAX, SAFE_INTEGER_MAX, FarInstant, bounded_int, show_number, shown
 
 __all__ = ["check", "validate"]
 
-_SKIP_MAX = 2**53 - 1  # JavaScript's largest exact integer; the server reads $skip as a Number
 
 
 class _Checker:
@@ -256,34 +255,53 @@ def _query(checker: _Checker, query: Query) -> Query:
     return replace(query, where=where, limit=limit, skip=skip, sort=sort)
 
 
+_COUNT_MAX = {"$limit": PLAIN_NUMBER_MAX, "$skip": SAFE_INTEGER_MAX}
+_COUNT_WHY = {
+    "$limit": "past which the server's JavaScript writes it 1e+21 and reads that as 1",
+    "$skip": "the largest the server's JavaScript holds exactly",
+}
+
+
 def _count(checker: _Checker, name: str, value: str | int | None, span: Span) -> int | None:
-    """``$limit`` or ``$skip``: a non-negative whole number (``-0`` is 0)."""
+    """``$limit`` or ``$skip``: a whole number from 0 (``-0`` is 0) to ``_COUNT_MAX[name]``.
+
+    The server reads both as JavaScript numbers. A ``$skip`` past 2**53 - 1 is rounded to
+    another; a ``$limit`` past ``PLAIN_NUMBER_MAX`` reads as 1 (``1e+21``), while a smaller one
+    is lowered to the maximum whatever its rounding. querylang refuses what the server would
+    misread (SEMANTICS: no JS accidents); a number of thousands of digits is never converted.
+    """
     if value is None:
         return None
+    highest = _COUNT_MAX[name]
+    number: int | None
     if isinstance(value, int) and not isinstance(value, bool):
-        number = value
+        number = value if 0 <= value <= highest else None
+        negative, written = value < 0, shown(value)
     elif (
         isinstance(value, str)
         and value.isascii()
         and (value.isdigit() or (value[:1] == "-" and value[1:].isdigit()))
     ):
-        number = int(value)
+        number = bounded_int(value, 0, highest)
+        negative, written = value.strip("-0") != "" and value[0] == "-", show_number(value)
     else:
         right = f"a whole number from 0 to {checker.schema.max_limit}" if name == "$limit" else "a whole number from 0"
         checker.error(
             "not-an-integer",
-            f"{name} '{value}' is not a whole number",
+            f"{name} '{show_number(str(value))}' is not a whole number",
             span,
             f"use {right}" + ("; an unencoded '+' arrives as a space" if str(value).strip() != str(value) else ""),
         )
         return None
-    if number < 0:
-        checker.error("out-of-range", f"{name} {value} is negative", span, "use a whole number from 0")
-        return None
-    if name == "$skip" and number > _SKIP_MAX:
-        # Past 2**53 JavaScript rounds the number the server would use (SEMANTICS: no JS accidents).
-        checker.error("out-of-range", f"$skip {value} is too large", span, f"use a whole number up to {_SKIP_MAX}")
-        return None
+    if number is None and negative:
+        checker.error("out-of-range", f"{name} {written} is negative", span, "use a whole number from 0")
+    elif number is None:
+        checker.error(
+            "out-of-range",
+            f"{name} {written} is too large",
+            span,
+            f"use a whole number up to {highest}, {_COUNT_WHY[name]}",
+        )
     return number
 
 

@@ -10,24 +10,40 @@ used here only, for record date-times ``datetime.fromisoformat`` cannot read.
 from __future__ import annotations
 
 import functools
+import json
 import re
+import sys
 from datetime import UTC, date, datetime, timedelta
 
 __all__ = [
     "INT32_MAX",
     "INT32_MIN",
+    "NUMBER_MAX",
     "PLACEHOLDERS",
+    "PLAIN_NUMBER_MAX",
+    "SAFE_INTEGER_MAX",
     "FarInstant",
     "ValueProblem",
+    "bounded_int",
     "in_utc",
+    "json_problem",
     "parse_datetime",
     "parse_integer",
     "parse_number",
     "placeholder_hint",
     "record_datetime",
+    "show_number",
+    "shown",
 ]
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+SAFE_INTEGER_MAX = 2**53 - 1
+"""JavaScript's ``Number.MAX_SAFE_INTEGER``: the largest whole number the server holds exactly."""
+PLAIN_NUMBER_MAX = 999_999_999_999_999_934_463
+"""The largest whole number JavaScript writes without an exponent: the next rounds to ``1e21``,
+which ``String()`` writes ``1e+21`` and ``parseInt`` then reads as 1."""
+NUMBER_MAX = sys.float_info.max
+"""The largest number a ``number`` field holds: a double's, as JavaScript's ``Number()`` reads it."""
 PLACEHOLDERS = frozenset({"undefined", "null", "None", "NaN"})
 """Values that look like a variable that was never set, in the code that built the query."""
 
@@ -136,6 +152,81 @@ def placeholder_hint(text: str, fix: str) -> str:
 
 _INTEGER = re.compile(r"-?[0-9]+")
 _NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_NUMBER_MAX_INT = int(NUMBER_MAX)
+_INFINITY = float("inf")
+_SHORT = 20
+"""Digit strings this short convert with ``int()`` at once; longer ones are measured first."""
+_SHOWN = 60
+"""Quoted values longer than this are cut short in messages."""
+
+
+def bounded_int(text: str, low: int, high: int) -> int | None:
+    """The whole number ``text`` writes (an optional ``-`` and ASCII digits), or None outside ``low`` to ``high``.
+
+    Every reader of a number in external text goes through here. Python's ``int()`` refuses a
+    string of more than 4,300 digits with a ``ValueError``; here a digit string with more
+    significant digits than the bounds have is out of range without being converted, however
+    long it is (leading zeros count for nothing: ``0311`` is 311, as is ``<5,000 × 0>311``).
+
+    Returns:
+        The number, or None when it lies outside ``low`` to ``high``; the caller words the
+        ``out-of-range`` problem, naming the range (``show_number`` quotes the text).
+
+    Raises:
+        ValueProblem: ``not-an-integer``: the text is not an optional ``-`` and digits 0-9.
+    """
+    if _INTEGER.fullmatch(text) is None:
+        raise ValueProblem("not-an-integer", f"'{show_number(text)}' is not a whole number", "use decimal digits")
+    if len(text) > _SHORT:
+        negative = text[0] == "-"
+        digits = text[negative:].lstrip("0") or "0"
+        if len(digits) > max(len(str(abs(low))), len(str(abs(high)))):
+            return None
+        text = "-" + digits if negative else digits
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
+def json_problem(error: ValueError | RecursionError) -> str:
+    """What made a JSON reader fail, for a message: its own words, or what Python's limits refused.
+
+    Besides malformed text, the standard ``json`` refuses an integer of more than 4,300 digits
+    (a plain ``ValueError`` naming ``sys.set_int_max_str_digits``) and nesting deeper than the
+    recursion limit (``RecursionError``); orjson reports both as malformed JSON.
+    """
+    if isinstance(error, RecursionError):
+        return "not JSON that can be read: nested too deeply"
+    if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
+        return f"not JSON: {error}"
+    return f"not JSON that can be read: a number of more than {sys.get_int_max_str_digits()} digits"
+
+
+def show_number(text: str) -> str:
+    """A number's text for a message: as written, or cut short with its length (``999...999 (5000 digits)``)."""
+    if len(text) <= _SHOWN:
+        return text
+    digits = text[1:] if text[0] == "-" else text
+    size = f"{len(digits)} digits" if digits.isascii() and digits.isdigit() else f"{len(text)} characters"
+    return f"{text[:20]}...{text[-6:]} ({size})"
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` for a message, cut short past 60 characters, and never failing.
+
+    ``repr`` of an int of more than 4,300 digits raises ``ValueError`` (Python's limit on int to
+    text), so such a number, or a structure holding one, is described instead.
+    """
+    try:
+        text = repr(value)
+    except ValueError:
+        if isinstance(value, int):
+            return f"<an integer of about {round(value.bit_length() * 0.30103)} digits>"
+        return f"<{_article(type(value).__name__)} holding an integer of thousands of digits>"
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
 def parse_integer(text: str, name: str = "") -> int:
@@ -149,26 +240,38 @@ def parse_integer(text: str, name: str = "") -> int:
             hint = "remove the spaces; an unencoded '+' arrives as a space (write %2B, or no sign)"
         else:
             hint = placeholder_hint(text, "use decimal digits, such as 42")
-        raise ValueProblem("not-an-integer", f"'{text}' is not a whole number", hint)
-    value = int(text)
-    if not INT32_MIN <= value <= INT32_MAX:
+        raise ValueProblem("not-an-integer", f"'{show_number(text)}' is not a whole number", hint)
+    value = bounded_int(text, INT32_MIN, INT32_MAX)
+    if value is None:
+        number = show_number(text)
         raise ValueProblem(
             "out-of-range",
-            f"{text} is outside the 32-bit range of '{name}'" if name else f"{text} is out of range",
+            f"{number} is outside the 32-bit range of '{name}'" if name else f"{number} is out of range",
             f"use a number from {INT32_MIN} to {INT32_MAX}",
         )
     return value
 
 
 def parse_number(text: str) -> int | float:
-    """A decimal number (no exponent, no hexadecimal, no spaces).
+    """A decimal number (no exponent, no hexadecimal, no spaces) within a double's range (``NUMBER_MAX``).
 
     Raises:
-        ValueProblem: ``not-a-number``.
+        ValueProblem: ``not-a-number`` or ``out-of-range``.
     """
     if _NUMBER.fullmatch(text) is None:
-        raise ValueProblem("not-a-number", f"'{text}' is not a number", placeholder_hint(text, "use a decimal number"))
-    return int(text) if _INTEGER.fullmatch(text) else float(text)
+        hint = placeholder_hint(text, "use a decimal number")
+        raise ValueProblem("not-a-number", f"'{show_number(text)}' is not a number", hint)
+    value: int | float | None
+    if _INTEGER.fullmatch(text):
+        value = bounded_int(text, -_NUMBER_MAX_INT, _NUMBER_MAX_INT)
+    else:
+        value = float(text)  # any length: float() has no digit limit
+        if value in (_INFINITY, -_INFINITY):
+            value = None
+    if value is None:
+        hint = f"use a number from -{NUMBER_MAX} to {NUMBER_MAX}"
+        raise ValueProblem("out-of-range", f"{show_number(text)} is too large for a number", hint)
+    return value
 
 
 # SEMANTICS.md section 3: RFC 3339 (as ajv's date-time format reads it), or a date alone.

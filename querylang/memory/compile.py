@@ -47,7 +47,7 @@ from ..ast import Query
 from ..schema import CONTACT_COMMUNICATIONS, Schema
 from ..validate import validate
 from .plan import fields
-from .rows import OnError, Record, raise_at
+from .rows import OnError, Record, check_records, raise_at
 from .scans import ALL, generate
 
 __all__ = ["Compiled", "compile"]
@@ -109,10 +109,17 @@ class Compiled:
         Returns:
             ``(total, rows)``: the number of matches and the rows of the window, which are the
             caller's own record objects.
+
+        Raises:
+            RecordError: ``not-records`` for what is not an iterable of records (``None``, one
+                record); ``not-a-record`` for an item that is not a mapping, whatever the query
+                (unless ``on_error`` returns).
         """
         handler = on_error or raise_at
         stop = ALL if limit is None else skip + limit
         seq = "_seq" if records.__class__ is list or records.__class__ is tuple else ""
+        if not seq:
+            check_records(records)
         if not self.query.sort or limit == 0:
             return self._scan("window" + seq)(records, skip, skip if limit == 0 else stop, handler)
         total, rows = self._scan("top" + seq)(records, stop, handler)

@@ -16,6 +16,7 @@ from ..ast import Query
 from ..errors import Diagnostic, QueryError
 from ..schema import Field, RecordError, Schema, ValueProblem
 from ..source import NOWHERE, Span
+from ..values import shown
 from .compile import Compiled, compile
 from .rows import OnError, Record, bad_value
 
@@ -35,30 +36,60 @@ Users = Mapping[Any, Mapping[str, Any]] | Iterable[Mapping[str, Any]]
 """Users for ``$load``: a mapping of id to user, or user objects that each hold an ``id``."""
 
 
-def _user_id(value: object) -> object:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return value
+_USERS_HINT = "give users as [{'id': 1, 'first_name': ...}, ...]"
 
 
-def _index_users(users: Users) -> dict[object, Mapping[str, Any]]:
+def _bad_user(message: str) -> RecordError:
+    return RecordError([Diagnostic("bad-user", message, NOWHERE, _USERS_HINT)])
+
+
+def _check_users(users: object) -> None:
+    """Refuse users that are neither a mapping of id to user nor an iterable of users (``not-users``)."""
+    if isinstance(users, str | bytes) or not isinstance(users, Iterable):
+        message = f"users must be a list of users or a mapping of id to user, not {shown(users)}"
+        raise RecordError([Diagnostic("not-users", message, NOWHERE, _USERS_HINT)])
+
+
+def _user_list(users: object) -> list[tuple[str, object, Mapping[str, Any]]]:
+    """The users as ``(where, id, user)``, read once (``users`` may be an iterator).
+
+    Raises:
+        RecordError: ``not-users`` for what is neither a mapping nor an iterable of users;
+            ``bad-user`` for a user that is not an object with an ``id``.
+    """
+    pairs: Iterable[tuple[str, object, object]]
+    _check_users(users)
     if isinstance(users, Mapping):
-        return {_user_id(key): user for key, user in users.items()}
+        pairs = ((f"user {shown(key)}", key, user) for key, user in users.items())
+    else:
+        assert isinstance(users, Iterable)
+        pairs = (
+            (f"user {n}", user.get("id") if isinstance(user, Mapping) else None, user) for n, user in enumerate(users)
+        )
+    found = []
+    for where, user_id, user in pairs:
+        if not isinstance(user, Mapping) or user_id is None:
+            raise _bad_user(f"{where}: a user must be an object with an 'id', not {shown(user)}")
+        found.append((where, user_id, user))
+    return found
+
+
+def _index_users(users: list[tuple[str, object, Mapping[str, Any]]], f: Field) -> dict[object, Mapping[str, Any]]:
+    """Users by id, each id read as field ``f`` reads a record's value (``"42"`` is 42 for an integer).
+
+    Raises:
+        RecordError: ``bad-user`` for an id that does not fit the field (a list, ``true``, a
+            number of thousands of digits).
+    """
     index: dict[object, Mapping[str, Any]] = {}
-    for user in users:
-        if not isinstance(user, Mapping) or "id" not in user:
-            shown = repr(user) if len(repr(user)) <= 60 else repr(user)[:57] + "..."
-            raise RecordError(
-                [
-                    Diagnostic(
-                        "bad-user",
-                        f"a user must be an object with an 'id', not {shown}",
-                        NOWHERE,
-                        "give users as [{'id': 1, ...}]",
-                    )
-                ]
-            )
-        index[_user_id(user["id"])] = user
+    for where, user_id, user in users:
+        try:
+            key = f.from_record(user_id)
+        except ValueProblem as problem:
+            raise _bad_user(f"{where}: its id {problem.message}") from None
+        if key is None:
+            raise _bad_user(f"{where}: its id {shown(user_id)} is empty")
+        index[key] = user
     return index
 
 
@@ -97,6 +128,12 @@ def evaluate(
                 )
             ]
         )
+    # Each user is read only for a query that loads them; what holds them is checked always.
+    user_list = None
+    if users is not None and query.load is not None:
+        user_list = _user_list(users)
+    elif users is not None:
+        _check_users(users)
     skip = query.skip if isinstance(query.skip, int) else 0
     if paginate:
         default = schema.default_limit if default_limit is None else default_limit
@@ -110,18 +147,21 @@ def evaluate(
     total, rows = compiled.window(records, skip, limit, on_error)
     data: list[Mapping[str, Any]] = [compiled.project(r) for r in rows] if compiled.project is not None else rows
     if query.load is not None:
-        index = _index_users(users or ())
+        assert user_list is not None  # refused above without users
         relations = []
+        indexes: dict[Field, dict[object, Mapping[str, Any]]] = {}
         for name in dict.fromkeys(query.load):
             relation = schema.relation(name)
             assert relation is not None  # validated
             f = schema.field(relation.field)
             assert f is not None
-            relations.append((name, relation.field, f))
+            if f not in indexes:
+                indexes[f] = _index_users(user_list, f)
+            relations.append((name, relation.field, f, indexes[f]))
         loaded: list[Mapping[str, Any]] = []
         for record, row in zip(rows, data, strict=True):
             out = dict(row)
-            for name, field_name, f in relations:
+            for name, field_name, f, index in relations:
                 key = _relation_key(f, record.get(field_name))
                 out[name] = None if key is None else index.get(key)
             loaded.append(out)
@@ -200,7 +240,8 @@ def find(
             by default.
         paginate: False for a plain list of every row: no default and no maximum, ``$limit``
             and ``$skip`` apply as written.
-        users: for ``$load``: a mapping of user id to user, or a list of users with an ``id``.
+        users: for ``$load``: a mapping of user id to user, or a list of users with an ``id``;
+            each id is read as the relation's field reads a record's value (``"42"`` is 42).
         on_error: called with ``(index, error)`` for a record whose value does not fit its
             field; return to leave the record out, raise to stop. By default ``RecordError``
             is raised, naming the record's index and the field.
@@ -212,7 +253,11 @@ def find(
     Raises:
         QuerySyntaxError: the text cannot be read.
         QueryValidationError: every problem of a query that is not valid.
-        RecordError: a record value that does not fit its field (with no ``on_error``).
+        RecordError: a record value that does not fit its field, or a record that is not a
+            mapping (``not-a-record``), whatever the query (with no ``on_error``); records that
+            are not an iterable of records (``not-records``); users that are not a list or a
+            mapping of users (``not-users``), or, for a query with ``$load``, a user without an
+            ``id`` that fits the relation's field (``bad-user``).
         QueryError: ``$load`` without ``users`` (code ``missing-users``).
         QueryValidationError: a pattern ending in a lone backslash that a value matches up to
             (``bad-pattern``): PostgreSQL stops the query there.

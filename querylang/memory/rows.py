@@ -6,13 +6,14 @@ whose fields go different ways.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeAlias
 
 from ..errors import Diagnostic
 from ..schema import Field, RecordError, ValueProblem
+from ..values import shown
 
-__all__ = ["Flip", "OnError", "Record", "bad_value", "coercer", "not_a_record", "raise_at"]
+__all__ = ["Flip", "OnError", "Record", "bad_value", "check_records", "coercer", "not_a_record", "raise_at"]
 
 Record: TypeAlias = Mapping[str, Any]
 OnError: TypeAlias = Callable[[int, RecordError], None]
@@ -81,6 +82,25 @@ def not_a_record(record: object, error: TypeError, predicate: Callable[[Record],
     except RecordError as named:
         return named
     raise error
+
+
+def check_records(records: object) -> None:
+    """Refuse records that are not an iterable of records: ``None``, a number, one record, a string.
+
+    Raises:
+        RecordError: ``not-records``.
+    """
+    if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
+        what = "one record (a mapping)" if isinstance(records, Mapping) else shown(records)
+        raise RecordError(
+            [
+                Diagnostic(
+                    "not-records",
+                    f"the records must be a list or another iterable of records, not {what}",
+                    hint="give records as [{'id': 1, ...}, ...]",
+                )
+            ]
+        )
 
 
 def raise_at(index: int, error: RecordError) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..ast import Query
 from ..schema import Schema
-from .codegen import Source, conjunction, load
+from .codegen import Source, conjunction, load, read
 from .plan import items
 from .rows import Flip, not_a_record
 
@@ -111,7 +111,10 @@ def generate(query: Query, schema: Schema) -> tuple[Callable[..., dict[str, Any]
     predicate_body, _ = conjunction(g, conditions, "return False", "    ", {}, eager=True)
     loaded: dict[str, str] = {}
     scan_body, nonnull = conjunction(g, conditions, "continue", " " * 16, loaded)
-    body = "\n".join(scan_body) or "                pass"
+    # A query that reads no field still refuses what is not a record, as reading one would (TypeError).
+    body = "\n".join(scan_body) or "\n".join(
+        ["                if r.__class__ is not dict:", *read(g, next(iter(g.schema.field_names), ""), "_", " " * 20)]
+    )
     functions = {"predicate": "\n".join(["def predicate(r):", *predicate_body, "    return True"])}
     top: dict[str, object] = {}
     if query.sort:

@@ -25,6 +25,7 @@ from ..values import (
     parse_number,
     placeholder_hint,
     record_datetime,
+    shown,
 )
 
 __all__ = ["Field", "FieldType", "Relation"]
@@ -133,7 +134,7 @@ class Field:
             return value
         if kind is FieldType.DATETIME and isinstance(value, date):
             return datetime(value.year, value.month, value.day, tzinfo=UTC)
-        raise ValueProblem("wrong-type", f"{value!r} is not a {_describe(self)}")
+        raise ValueProblem("wrong-type", f"{shown(value)} is not a {_describe(self)}")
 
     def from_record(self, value: object) -> object:
         """The Python value of a record's value (JSON types, or text from a CSV export).
@@ -174,7 +175,7 @@ class Field:
                 return value
             if isinstance(value, str):
                 return record_datetime(value)
-        raise ValueProblem("wrong-type", f"{value!r} is not a {_describe(self)}")
+        raise ValueProblem("wrong-type", f"{shown(value)} is not a {_describe(self)}")
 
     def to_dict(self) -> dict[str, object]:
         """The field in the schema file format."""

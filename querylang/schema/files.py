@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from ..ast import PATTERN_OPS, Op
 from ..errors import Diagnostic, SchemaError
-from ..values import INT32_MAX, INT32_MIN
+from ..values import INT32_MAX, INT32_MIN, json_problem
 from .fields import Field, FieldType, Relation
 
 __all__ = ["SchemaLike", "from_dict", "json_schema", "read_json", "to_dict"]
@@ -138,6 +138,8 @@ def read_json(path: str | Path) -> object:
         raise SchemaError(
             [Diagnostic("bad-schema", f"{path}: not JSON: {error.msg} at line {error.lineno} column {error.colno}")]
         ) from None
+    except (ValueError, RecursionError) as error:  # a number of thousands of digits, deep nesting
+        raise SchemaError([Diagnostic("bad-schema", f"{path}: {json_problem(error)}")]) from None
 
 
 def json_schema(schema: SchemaLike) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..values import json_problem, shown
 from .errors import DataError
 
 __all__ = ["Contact", "Folder", "Team", "index_users", "read_folder"]
@@ -18,7 +19,7 @@ __all__ = ["Contact", "Folder", "Team", "index_users", "read_folder"]
 
 def _int(value: object, what: str) -> int:
     if type(value) is not int:
-        raise DataError(f"{what} must be a whole number, not {value!r}")
+        raise DataError(f"{what} must be a whole number, not {shown(value)}")
     return value
 
 
@@ -30,13 +31,13 @@ def _ids(value: object, what: str) -> frozenset[int]:
     if value is None:
         return frozenset()
     if not isinstance(value, list | tuple | set | frozenset):
-        raise DataError(f"{what} must be a list of user ids, not {value!r}")
+        raise DataError(f"{what} must be a list of user ids, not {shown(value)}")
     return frozenset(_int(v, f"{what}[]") for v in value)
 
 
 def _object(value: object, what: str) -> Mapping[str, object]:
     if not isinstance(value, Mapping):
-        raise DataError(f"{what} must be a JSON object, not {value!r}")
+        raise DataError(f"{what} must be a JSON object, not {shown(value)}")
     return value
 
 
@@ -127,6 +128,8 @@ def _load_json(path: Path) -> object:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise DataError(f"{path}: not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    except (ValueError, RecursionError) as error:  # a number of thousands of digits, deep nesting
+        raise DataError(f"{path}: {json_problem(error)}") from None
 
 
 def _read_list(path: Path, *, required: bool = False) -> list[object]:
@@ -153,6 +156,8 @@ def _read_jsonl(path: Path) -> list[tuple[str, object]]:
             records.append((f"{path} line {n}", json.loads(line)))
         except json.JSONDecodeError as error:
             raise DataError(f"{path} line {n}: not JSON: {error.msg} at column {error.colno}") from None
+        except (ValueError, RecursionError) as error:
+            raise DataError(f"{path} line {n}: {json_problem(error)}") from None
     return records
 
 

@@ -19,12 +19,16 @@ from typing import Final, TypeAlias
 from ..errors import Diagnostic, QueryError, QuerySyntaxError
 from ..percent import encode_key, encode_value, is_array_index
 from ..source import NOWHERE, Span
+from ..values import bounded_int, show_number, shown
 from .params import MAX_DEPTH, MAX_PARAMETERS, Param, read_params
 
 __all__ = ["ARRAY_LIMIT", "Arr", "Leaf", "Node", "Obj", "Plain", "decode", "encode", "structure"]
 
 ARRAY_LIMIT: Final = 1000
 """Array indices qs reads as indices (``a[999]``); a larger one becomes an object key."""
+
+_INDEX_MAX: Final = 2**32
+"""Past every bound an index is compared with: ``ARRAY_LIMIT``, and JavaScript's array indices (below 2**32 - 1)."""
 
 Plain: TypeAlias = "str | list[Plain] | dict[str, Plain]"
 
@@ -73,8 +77,15 @@ Node: TypeAlias = "Leaf | Obj | Arr"
 
 
 def _index(root: str) -> int | None:
-    """The array index a bracketed segment names, as qs reads it (``"7"`` yes, ``"07"`` no)."""
-    return int(root) if is_array_index(root) else None
+    """The array index a bracketed segment names, as qs reads it (``"7"`` yes, ``"07"`` no).
+
+    An index past ``_INDEX_MAX`` (thousands of digits, say) is read as ``_INDEX_MAX``: too large
+    for every use here, and never converted whole.
+    """
+    if not is_array_index(root):
+        return None
+    index = bounded_int(root, 0, _INDEX_MAX)
+    return _INDEX_MAX if index is None else index
 
 
 def _too_long(span: Span) -> QuerySyntaxError:
@@ -105,7 +116,7 @@ def _wrap(param: Param, leaf: Node, first: int) -> Node:
             if index >= ARRAY_LIMIT:
                 raise QuerySyntaxError.at(
                     "index-too-large",
-                    f"array index {index} is too large; qs reads indices below {ARRAY_LIMIT} only",
+                    f"array index {show_number(text)} is too large; qs reads indices below {ARRAY_LIMIT} only",
                     span,
                     "use [] to append, or a smaller index",
                 )
@@ -374,6 +385,6 @@ def _encode_into(parts: list[str], prefix: str, value: object, depth: int) -> No
                 _encode_into(parts, f"{prefix}[{i}]", item, depth + 1)
         return
     raise _encode_error(
-        f"cannot encode {type(value).__name__} {value!r} under {prefix!r}",
+        f"cannot encode {type(value).__name__} {shown(value)} under {prefix!r}",
         "a query string carries only strings; format the value first",
     )

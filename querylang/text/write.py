@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from ..ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query, Value, as_query
 from ..errors import Diagnostic, QueryError
 from ..percent import encode_key, encode_value
-from ..values import FarInstant
+from ..values import FarInstant, shown
 from .params import MAX_PARAMETERS
 
 __all__ = ["format_value", "serialize"]
@@ -39,7 +39,10 @@ def format_value(value: Value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:  # more digits than Python writes (4300 by default)
+            raise QueryError([Diagnostic("cannot-encode", f"{shown(value)} is too long to write")]) from None
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise QueryError(
@@ -61,7 +64,8 @@ def format_value(value: Value) -> str:
         return value.isoformat()
     if isinstance(value, FarInstant):
         return value.text()
-    raise QueryError([Diagnostic("cannot-encode", f"cannot write {type(value).__name__} {value!r} in a query string")])
+    message = f"cannot write {type(value).__name__} {shown(value)} in a query string"
+    raise QueryError([Diagnostic("cannot-encode", message)])
 
 
 def _format_datetime(value: datetime) -> str:

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import querylang
 from querylang import ContactCommunicationsURL, F, Query, QueryError
@@ -583,3 +585,142 @@ def test_numeric_field_names_are_refused_or_read_back() -> None:
     # '07' is no array index in qs: plain data, everywhere.
     _url_reads_back_or_is_refused(Query.where((F("07") == 1) | (F.id == 2)))
     _url_reads_back_or_is_refused(Query.where(F("07") == 1).sort(-F("07")))
+
+
+# ---- any text given to from_url: bad-url, never Python's ValueError (issue 11 item 6)
+
+
+BAD_URLS = {
+    "unclosed-ipv6-bracket": "http://[/contacts/1/campaign-communications",
+    "bracket-in-host": "https://a[b]/contacts/1/campaign-communications",
+    "close-bracket-in-host": "https://a]b/contacts/1/campaign-communications",
+    "not-ipv6-in-brackets": "http://[zz]/contacts/1/campaign-communications",
+    "text-after-ipv6": "http://[::1]x/contacts/1/campaign-communications",
+    "port-out-of-range": "http://a:99999/contacts/1/campaign-communications",
+    "port-not-a-number": "http://a:x/contacts/1/campaign-communications",
+    "port-of-5000-digits": "http://a:" + "9" * 5000 + "/contacts/1/campaign-communications",
+    "empty-host-with-port": "http://:80/contacts/1/campaign-communications",
+    "space-in-host": "http://a b/contacts/1/campaign-communications",
+    "nfkc-at-sign": "http://a\uff20b/contacts/1/campaign-communications",
+    "tab-in-query": "/contacts/1/campaign-communications?campaign_name=a\tb",
+    "newline-in-path": "/contacts/1/campaign-\ncommunications",
+    "nul": "/contacts/1/campaign-communications?a=\x00",
+    "protocol-relative-bad-host": "//[/contacts/1/campaign-communications",
+}
+
+
+@pytest.mark.parametrize("url", BAD_URLS.values(), ids=list(BAD_URLS))
+def test_from_url_refuses_what_is_not_a_url_with_bad_url(url: str) -> None:
+    with pytest.raises(QueryError) as error:
+        querylang.from_url(url)
+    assert [d.code for d in error.value.diagnostics] == ["bad-url"]
+    assert len(error.value.diagnostic.headline) < 300
+
+
+def test_from_url_says_what_is_wrong_with_the_host_and_port() -> None:
+    def message(url: str) -> str:
+        with pytest.raises(QueryError) as error:
+            querylang.from_url(url)
+        return error.value.diagnostic.message
+
+    assert "the host '[' has a '[' without its ']'" in message(BAD_URLS["unclosed-ipv6-bracket"])
+    assert "the host 'a[b]' holds '['" in message(BAD_URLS["bracket-in-host"])
+    assert "the port 99999 is out of range (0 to 65535)" in message(BAD_URLS["port-out-of-range"])
+    assert "the port 'x' is not a number" in message(BAD_URLS["port-not-a-number"])
+    assert message(BAD_URLS["tab-in-query"]) == "the URL holds a control character ('\\t') at offset 51"
+    assert message("  " + BAD_URLS["tab-in-query"] + "\n") == "the URL holds a control character ('\\t') at offset 53"
+
+
+@pytest.mark.parametrize("url", [None, 76, b"/contacts/76/campaign-communications"], ids=repr)
+def test_from_url_of_what_is_not_text_is_bad_url(url: object) -> None:
+    with pytest.raises(QueryError) as error:
+        querylang.from_url(url)  # type: ignore[arg-type]
+    assert error.value.diagnostic.code == "bad-url"
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "http://[::1]:3030",
+        "http://[2001:db8::1]",
+        "http://user:secret@localhost:3030",
+        "http://localhost:",
+        "http://xn--bcher-kva.example",
+        "http://bücher.example",
+    ],
+)
+def test_good_hosts_and_ports_read_back(base: str) -> None:
+    url = querylang.to_url(Query.limit(2), contact_id=76, id=3, base_url=base)
+    assert querylang.from_url(url) == (ContactCommunicationsURL(76, 3, base), Query.limit(2))
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["http://[::1", "http://a:99999", "http://a:x", "http://a b", "http://a\tb", "http://a\n", "http://:80"],
+)
+def test_to_url_refuses_a_base_url_from_url_would_refuse(base: str) -> None:
+    with pytest.raises(QueryError) as error:
+        querylang.to_url(Query(), contact_id=76, base_url=base)
+    assert error.value.diagnostic.code == "bad-url"
+
+
+@pytest.mark.parametrize("base", [None, 3030, b"http://a"], ids=repr)
+def test_to_url_refuses_a_base_url_that_is_not_text(base: object) -> None:
+    with pytest.raises(QueryError) as error:
+        querylang.to_url(Query(), contact_id=76, base_url=base)  # type: ignore[arg-type]
+    assert error.value.diagnostic.code == "bad-url"
+
+
+URL_PIECES = st.one_of(
+    st.sampled_from(
+        ["http://", "https://", "//", "/contacts/", "76", "/campaign-communications", "/1", "?", "$limit=2", "[::1]"]
+    ),
+    st.text(alphabet="[]:/?#@%.0123456789ab \t\n\x00-", max_size=6),
+    st.integers(4290, 4400).map(lambda n: "9" * n),
+)
+hostile_urls = st.lists(URL_PIECES, max_size=10).map("".join)
+
+
+@given(hostile_urls)
+@example("http://[/contacts/1/campaign-communications")
+@example("https://a[b]/contacts/1/campaign-communications")
+@example("http://a:99999/contacts/1/campaign-communications")
+@example("http://[::1]:" + "9" * 4301 + "/contacts/1/campaign-communications")
+def test_from_url_lets_only_query_errors_escape_and_what_it_reads_reads_back(url: str) -> None:
+    try:
+        where, query = querylang.from_url(url)
+    except QueryError as error:
+        assert error.diagnostics
+        return
+    again = querylang.to_url(query, contact_id=where.contact_id, id=where.id, base_url=where.base_url)
+    assert querylang.from_url(again) == (where, query)
+
+
+@given(
+    st.one_of(st.integers(), st.integers(10**4300, 10**4400), st.text(alphabet="0123456789-x ", max_size=30)),
+    st.one_of(st.none(), st.integers(), st.text(alphabet="0123456789", max_size=20)),
+    st.one_of(st.just(BASE_URL), hostile_urls),
+)
+def test_to_url_lets_only_query_errors_escape_and_what_it_writes_reads_back(
+    contact_id: object, id_: object, base_url: str
+) -> None:
+    try:
+        url = querylang.to_url(Query.limit(2), contact_id=contact_id, id=id_, base_url=base_url)  # type: ignore[arg-type]
+    except QueryError:
+        return
+    where, query = querylang.from_url(url)
+    assert where.contact_id == int(str(contact_id))
+    assert where.id == (None if id_ is None else int(str(id_)))
+    assert query == Query.limit(2)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [BAD_URLS["unclosed-ipv6-bracket"], BAD_URLS["port-out-of-range"], "http://a\x7f/contacts/1/campaign-communications"],
+)
+def test_cli_url_parse_of_a_bad_url_prints_the_message_and_exits_1(url: str) -> None:
+    done = run_cli("url", "--parse", url)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error[bad-url]: ")
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""

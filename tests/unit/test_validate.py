@@ -321,6 +321,18 @@ def test_huge_limit_is_lowered_too() -> None:
     assert validate("$limit=99999999999999999999").limit == 100
 
 
+def test_limit_the_server_would_read_as_1_is_out_of_range() -> None:
+    # The server's JavaScript writes a number from 1e21 up as "1e+21", which parseInt reads as 1.
+    assert validate("$limit=999999999999999934463").limit == 100
+    for text in ("$limit=999999999999999934464", "$limit=1000000000000000000000"):
+        found = check(text)
+        assert [d.code for d in found] == ["out-of-range"]
+        assert found[0].hint == (
+            "use a whole number up to 999999999999999934463, past which the server's JavaScript writes it "
+            "1e+21 and reads that as 1"
+        )
+
+
 def test_limit_lowered_follows_a_custom_maximum() -> None:
     schema = Schema("small", (Field("id", FieldType.INTEGER),), default_limit=5, max_limit=20)
     query = validate("$limit=21", schema)
