@@ -187,12 +187,41 @@ def test_find_raises_only_query_errors(text: str, rows: list[Any], paginate: boo
     assert all(isinstance(row, dict) for row in rows_out)
 
 
+not_records = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(BIASED),
+    st.dictionaries(st.text(max_size=3), json_values),
+)
+not_users = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(BIASED, min_size=1),
+    st.lists(st.one_of(st.none(), st.integers(), st.text(max_size=3)), min_size=1, max_size=3),
+    st.lists(
+        st.fixed_dictionaries({"id": st.lists(json_values, max_size=2) | st.text("[]$%&=.,\\ab", min_size=1)}),
+        min_size=1,
+    ),
+)
+
+
 @fuzz
-@given(st.one_of(st.none(), st.integers(), st.text(BIASED), st.lists(json_values, max_size=3)), json_values)
-@example(None, [{"id": [1]}])
-def test_find_refuses_what_is_not_records_or_users_with_a_query_error(rows: object, users: object) -> None:
+@given(not_records, hostile)
+@example(None, "")
+def test_find_refuses_what_is_not_records_with_a_query_error(rows: object, text: str) -> None:
     with pytest.raises(QueryError):
-        querylang.find(rows, "$load=send_from_user", users=users)  # type: ignore[arg-type]
+        querylang.find(rows, text)  # type: ignore[arg-type]
+
+
+@fuzz
+@given(not_users)
+@example([{"id": [1]}])
+def test_find_refuses_users_that_are_not_users_with_a_query_error(users: object) -> None:
+    with pytest.raises(QueryError):
+        querylang.find(RECORDS, "$load=send_from_user", users=users)  # type: ignore[arg-type]
 
 
 # ---- URLs
