@@ -1,7 +1,7 @@
-"""The endpoint's rules as plain functions over data: who may use a contact, and what a PATCH does.
+"""The endpoint's rules as plain functions over data: who may use a contact, which queries it runs, what a PATCH does.
 
-Every store calls these (SEMANTICS.md section 6), so the in-memory service and a database
-behind it decide alike: a store only finds, locks and writes.
+Every store calls these (SEMANTICS.md sections 4 and 6), so the in-memory service and a
+database behind it decide alike: a store only finds, locks and writes.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
-from ..errors import Diagnostic, suggest
+from ..ast import Compare, Query, conditions
+from ..errors import Diagnostic, QueryValidationError, suggest
+from ..memory.plan import stops_postgres
 from ..schema import Schema
 from .data import Contact, Team
-from .errors import Forbidden, NotFound
+from .errors import BadRequest, Forbidden, NotFound
 
-__all__ = ["access", "check_route", "read_body", "transition"]
+__all__ = ["access", "check_patterns", "check_route", "read_body", "transition"]
 
 
 def access(contact: Contact, teams: Iterable[Team], user_id: int) -> str | None:
@@ -49,6 +51,39 @@ def check_route(contact: Contact | None, teams: Iterable[Team], contact_id: int,
         raise NotFound(f"No contact found for id '{contact_id}'")
     if user_id is not None and access(contact, teams, user_id) is None:
         raise Forbidden(f"user {user_id} may not access the communications of contact {contact_id}")
+
+
+def check_patterns(query: Query, text: str = "") -> None:
+    """Refuse a typed query holding a pattern that ends in a lone backslash, before any record is read.
+
+    PostgreSQL runs such a pattern on every row of the table, whatever the route's contact, and
+    stops the query on the first row that matches up to the backslash. An answer that depended
+    on that would let a user probe records they may not read, so the service refuses the
+    pattern up front, whatever the data (SEMANTICS.md section 4); only the query is looked at.
+
+    Args:
+        query: the typed query (``validate``); its warnings go with the refusal.
+        text: the query text its spans point into ("" for a built query).
+
+    Raises:
+        BadRequest: ``bad-pattern`` at each such pattern's value, caused by a
+            ``QueryValidationError``.
+    """
+    found = [
+        Diagnostic(
+            "bad-pattern",
+            f"'{cond.field}' {cond.op.spelling}: the pattern ends with a lone backslash, which escapes nothing; "
+            "the service refuses it before reading any record",
+            cond.value_span,
+            "write \\\\ (%5C%5C) for a literal backslash",
+        )
+        for cond in conditions(query.where)
+        if isinstance(cond, Compare) and stops_postgres(cond)
+    ]
+    if found:
+        found = sorted([*found, *query.warnings], key=lambda d: (d.span.start, d.span.end))
+        error = QueryValidationError([d for d in found if d.severity == "error"], text)
+        raise BadRequest.from_diagnostics("query", found, text) from error
 
 
 def read_body(data: object, schema: Schema) -> tuple[bool | None, list[Diagnostic]]:

@@ -40,11 +40,8 @@ _FALSE = '`{"is_active": false}`'
 # Rows whose behaviour lands with issue 11, by (table kind, first cell as written) -> item.
 # Remove an entry when its item lands: the xfail is strict, so a row that starts passing fails.
 PENDING: dict[tuple[str, str], int] = {
-    # 1: a lone trailing backslash: find's error never quotes the stored value; the endpoint
-    #    refuses the pattern up front, and none of its messages quotes a stored value.
+    # 1: a lone trailing backslash: find's error never quotes the stored value.
     ("find", "`template_name[$like]=Wel%5C`"): 1,
-    ("service", "`template_name[$like]=Wel%5C`"): 1,
-    ("service", "`template_name[$like]=Welcome%5C`"): 1,
     # 2: a list of one read as a value warns list-for-value.
     ("check", "`is_active[]=true`"): 2,
     ("check", "`$skip[]=1`"): 2,

@@ -35,6 +35,7 @@ from querylang.service import (
     format_datetime,
     jsonable,
 )
+from querylang.service.store import MemoryStore
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOW = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
@@ -369,6 +370,71 @@ def test_an_unknown_contact_or_record_is_not_found(svc: CampaignCommunications) 
         svc.get(76, 404)
     with pytest.raises(NotFound):
         svc.patch(76, 404, {"is_active": True}, user_id=OWNER)
+
+
+# ---------------------------------------------------------------- a pattern ending in a lone backslash
+
+# Contact 77 belongs to STRANGER; "B%\\" reaches the backslash on contact 76's "Buyer Drip".
+STOPPING = [
+    "campaign_name[$like]=B%25%5C",
+    "campaign_name[$like]=%25%5C",
+    "template_name[$ilike]=%5C",
+    "id=20&$or[0][template_folder_name][$notlike]=x%5C&$or[1][is_active]=true",
+]
+
+
+@pytest.fixture
+def untouchable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any read of the store's records fails the test."""
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the store was read")
+
+    for name in ("records_of", "record", "find", "get", "update"):
+        monkeypatch.setattr(MemoryStore, name, boom)
+
+
+@pytest.mark.parametrize("query", STOPPING)
+@pytest.mark.usefixtures("untouchable")
+def test_find_and_get_refuse_a_lone_trailing_backslash_before_reading_any_record(query: str) -> None:
+    svc = _service()
+    for call in (lambda: svc.find(77, query, user_id=STRANGER), lambda: svc.get(77, 20, query, user_id=STRANGER)):
+        with pytest.raises(BadRequest) as caught:
+            call()
+        errors = [d for d in caught.value.diagnostics if d.severity == "error"]
+        assert [d.code for d in errors] == ["bad-pattern"]
+        (d,) = errors
+        assert query[d.span.start : d.span.end].endswith("%5C")
+        assert d.hint is not None and "%5C%5C" in d.hint
+        assert isinstance(caught.value.__cause__, QueryError)
+
+
+@pytest.mark.parametrize("query", STOPPING)
+def test_the_refusal_is_the_same_whatever_the_records(query: str) -> None:
+    # None of another contact's values is quoted, and the answer is the same without them.
+    alone = _service(records=[r for r in _records() if r["contact_id"] == 77])
+    answers = []
+    for svc in (_service(), alone):
+        with pytest.raises(BadRequest) as caught:
+            svc.find(77, query, user_id=STRANGER)
+        answers.append(json.dumps(caught.value.to_dict()))
+    assert answers[0] == answers[1]
+    stored = {str(v) for r in _records() if r["contact_id"] == 76 for v in r.values() if isinstance(v, str)}
+    assert [v for v in stored if v in answers[0] and v not in query] == []
+
+
+def test_the_access_rule_comes_before_the_pattern(svc: CampaignCommunications) -> None:
+    with pytest.raises(Forbidden):
+        svc.find(76, STOPPING[0], user_id=STRANGER)
+    with pytest.raises(Forbidden):
+        svc.get(76, 10, STOPPING[0], user_id=STRANGER)
+    with pytest.raises(NotFound):
+        svc.find(99, STOPPING[0])
+
+
+def test_an_escaped_backslash_at_the_end_is_a_pattern_like_any_other(svc: CampaignCommunications) -> None:
+    assert svc.find(76, "campaign_name[$like]=B%25%5C%5C")["total"] == 0
+    assert svc.get(76, 12, "campaign_name[$like]=B%25")["id"] == 12
 
 
 # ---------------------------------------------------------------- queries, $select and $load
