@@ -133,6 +133,16 @@ class CampaignCommunications:
                 ending in a lone backslash is refused so (``bad-pattern``) before any record is
                 read (``rules.check_patterns``).
         """
+        return self.find_with_warnings(contact_id, query, user_id=user_id)[0]
+
+    def find_with_warnings(
+        self, contact_id: int, query: Query | str | object = "", *, user_id: int | None = None
+    ) -> tuple[Page, tuple[Diagnostic, ...]]:
+        """``find``, and the query's warnings (``raw-value``, ``limit-lowered``, ...), as HTTP sends them.
+
+        The warnings are those of the validation that typed the query, in the order of the text.
+        Arguments and errors are those of ``find``.
+        """
         self._route(contact_id, user_id)
         try:
             compiled = compile(query, SCHEMA)
@@ -140,7 +150,8 @@ class CampaignCommunications:
             raise BadRequest.from_diagnostics("query", error.diagnostics, error.text or _text(query)) from error
         check_patterns(compiled.query, _text(query))
         page = self._store.find(contact_id, compiled)
-        return Page(total=page["total"], limit=page["limit"], skip=page["skip"], data=[_copy(r) for r in page["data"]])
+        rows = [_copy(r) for r in page["data"]]
+        return Page(total=page["total"], limit=page["limit"], skip=page["skip"], data=rows), compiled.query.warnings
 
     def get(
         self, contact_id: int, id: int, query: Query | str | object = "", *, user_id: int | None = None
@@ -165,6 +176,12 @@ class CampaignCommunications:
             BadRequest: the query is not valid, or holds a pattern ending in a lone backslash
                 (as for ``find``).
         """
+        return self.get_with_warnings(contact_id, id, query, user_id=user_id)[0]
+
+    def get_with_warnings(
+        self, contact_id: int, id: int, query: Query | str | object = "", *, user_id: int | None = None
+    ) -> tuple[dict[str, Any], tuple[Diagnostic, ...]]:
+        """``get``, and the query's warnings, as HTTP sends them; arguments and errors are ``get``'s."""
         self._route(contact_id, user_id)
         try:
             typed = validate(query, SCHEMA)
@@ -174,7 +191,7 @@ class CampaignCommunications:
         row = self._store.get(contact_id, id, typed)
         if row is None:
             raise NotFound(f"No record found for id '{id}'")
-        return _copy(row)
+        return _copy(row), typed.warnings
 
     # ---- update
 

@@ -13,8 +13,10 @@ documentation sends, with the user's id standing in for the access token. Reads 
 skip the access rule; a PATCH without it is ``401 NotAuthenticated``. The query string is given
 to querylang exactly as it arrived (``QUERY_STRING``), so diagnostics' spans point into the
 text the client sent. Errors are Feathers' JSON: ``{"name", "message", "code", "className"}``,
-plus ``"data"`` (the diagnostics) on a ``BadRequest``. A PATCH that ignored read-only fields
-sends their warnings, as a JSON list of diagnostics, in the ``X-Querylang-Warnings`` header.
+plus ``"data"`` (the diagnostics) on a ``BadRequest``. A GET whose query drew warnings
+(``raw-value``, ``placeholder-value``, ``limit-lowered``, ...), and a PATCH that ignored
+read-only fields, send them, as a JSON list of diagnostics, in the ``X-Querylang-Warnings``
+header.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ import json
 import re
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeAlias
 
+from ..errors import Diagnostic
 from .endpoint import CampaignCommunications
 from .errors import BadRequest, GeneralError, MethodNotAllowed, NotAuthenticated, NotFound, ServiceError
 from .render import jsonable
@@ -119,19 +122,26 @@ def _dispatch(service: CampaignCommunications, environ: dict[str, Any]) -> tuple
     if method not in allowed:
         raise MethodNotAllowed(f"Method {method} is not allowed on this path; use {', '.join(allowed)}")
     user_id = _user(environ)
+    answer: object
     if method in ("GET", "HEAD"):
         if id_text is None:
-            return service.find(contact_id, _query(environ), user_id=user_id), []
-        return service.get(contact_id, int(id_text), _query(environ), user_id=user_id), []
+            answer, warnings = service.find_with_warnings(contact_id, _query(environ), user_id=user_id)
+        else:
+            answer, warnings = service.get_with_warnings(contact_id, int(id_text), _query(environ), user_id=user_id)
+        return answer, _warnings_header(warnings)
     if user_id is None:
         raise NotAuthenticated("a PATCH needs the acting user: send 'Authorization: Bearer <user id>'")
     if environ.get("QUERY_STRING"):
         raise BadRequest("invalid query: a PATCH here takes no query string")
-    record, warnings = service.patch(contact_id, int(id_text), _body(environ), user_id=user_id)
-    headers = []
-    if warnings:
-        headers.append(("X-Querylang-Warnings", json.dumps([w.to_dict() for w in warnings])))
-    return record, headers
+    answer, found = service.patch(contact_id, int(id_text), _body(environ), user_id=user_id)
+    return answer, _warnings_header(found)
+
+
+def _warnings_header(warnings: Sequence[Diagnostic]) -> list[tuple[str, str]]:
+    """The ``X-Querylang-Warnings`` header: the warnings as a JSON list; none without warnings."""
+    if not warnings:
+        return []
+    return [("X-Querylang-Warnings", json.dumps([w.to_dict() for w in warnings]))]
 
 
 def make_app(service: CampaignCommunications) -> WSGIApp:

@@ -388,3 +388,64 @@ def test_wsgi_a_body_over_the_limit_is_refused() -> None:
         }
     )
     assert status == "400 Bad Request" and "larger than" in body["message"]
+
+
+# ---------------------------------------------------------------- the query's warnings in a header
+
+
+def _warning_codes(headers: dict[str, str]) -> list[str]:
+    return [d["code"] for d in json.loads(headers.get("X-Querylang-Warnings", "[]"))]
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "codes"),
+    [
+        (BASE, "campaign_name=undefined", ["placeholder-value"]),
+        (BASE, "$limit=500", ["limit-lowered"]),
+        (BASE, "campaign_name=%ZZ&$limit=101", ["raw-value", "limit-lowered"]),
+        (BASE + "/10", "$limit=500", ["limit-lowered"]),
+        (BASE + "/10", "is_stopped_on_text_reply=false", ["text-reply-without-type"]),
+    ],
+)
+def test_get_responses_send_the_querys_warnings(path: str, query: str, codes: list[str]) -> None:
+    for method in ("GET", "HEAD"):
+        status, headers, _ = _wsgi({"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query})
+        assert (status, _warning_codes(headers)) == ("200 OK", codes)
+        starts = [d["start"] for d in json.loads(headers["X-Querylang-Warnings"])]
+        assert all(0 <= s < len(query) for s in starts)
+
+
+def test_a_query_without_warnings_sends_no_warnings_header() -> None:
+    for path in (BASE, BASE + "/10"):
+        status, headers, _ = _wsgi({"PATH_INFO": path, "QUERY_STRING": "$limit=5"})
+        assert status == "200 OK" and "X-Querylang-Warnings" not in headers
+
+
+def test_the_warnings_come_from_the_one_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The text is read and validated once; its warnings are those of that validation. (get's
+    # engine re-checks the typed query it is given, which reads no text.)
+    validation = sys.modules["querylang.validate"]  # the module; querylang.validate is the function
+    texts: list[str] = []
+    collect = validation._collect
+
+    def counted(query: object, schema: object) -> Any:
+        if isinstance(query, str):
+            texts.append(query)
+        return collect(query, schema)
+
+    monkeypatch.setattr(validation, "_collect", counted)
+    for path in (BASE, BASE + "/10"):
+        query = f"template_folder_name[$ne]=None&template_name[$ne]={path[-2:]}-seen-once"  # not in any cache
+        status, headers, _ = _wsgi({"PATH_INFO": path, "QUERY_STRING": query})
+        assert (status, _warning_codes(headers)) == ("200 OK", ["placeholder-value"])
+        assert texts == [query]
+        texts.clear()
+
+
+def test_the_library_gives_the_warnings_beside_the_answer() -> None:
+    svc = _service()
+    page, warnings = svc.find_with_warnings(76, "campaign_name[$ne]=NaN&$limit=500")
+    assert (page["limit"], [w.code for w in warnings]) == (100, ["placeholder-value", "limit-lowered"])
+    record, warnings = svc.get_with_warnings(76, 10, "template_name[$ne]=null")
+    assert (record["id"], [w.code for w in warnings]) == (10, ["placeholder-value"])
+    assert svc.find_with_warnings(76, "$limit=1")[1] == ()
