@@ -150,7 +150,7 @@ class CampaignCommunications:
             raise BadRequest.from_diagnostics("query", error.diagnostics, error.text or _text(query)) from error
         check_patterns(compiled.query, _text(query))
         page = self._store.find(contact_id, compiled)
-        rows = [_copy(r) for r in page["data"]]
+        rows: list[Mapping[str, Any]] = [_copy(r) for r in page["data"]]
         return Page(total=page["total"], limit=page["limit"], skip=page["skip"], data=rows), compiled.query.warnings
 
     def get(
