@@ -15,7 +15,9 @@ __all__ = [
     "MethodNotAllowed",
     "NotAuthenticated",
     "NotFound",
+    "RequestHeaderFieldsTooLarge",
     "ServiceError",
+    "UnsupportedMediaType",
 ]
 
 
@@ -97,6 +99,18 @@ class MethodNotAllowed(ServiceError):
     """405: the path exists but does not answer this HTTP method."""
 
     name, code, class_name = "MethodNotAllowed", 405, "method-not-allowed"
+
+
+class UnsupportedMediaType(ServiceError):
+    """415: a PATCH body that is not ``application/json`` in UTF-8."""
+
+    name, code, class_name = "UnsupportedMediaType", 415, "unsupported-media-type"
+
+
+class RequestHeaderFieldsTooLarge(ServiceError):
+    """431: a query string longer than the server reads (``http.MAX_QUERY_STRING``)."""
+
+    name, code, class_name = "RequestHeaderFieldsTooLarge", 431, "request-header-fields-too-large"
 
 
 class GeneralError(ServiceError):

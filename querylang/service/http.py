@@ -34,16 +34,28 @@ from typing import Any, TypeAlias
 
 from ..errors import Diagnostic
 from .endpoint import CampaignCommunications
-from .errors import BadRequest, GeneralError, MethodNotAllowed, NotAuthenticated, NotFound, ServiceError
+from .errors import (
+    BadRequest,
+    GeneralError,
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+    RequestHeaderFieldsTooLarge,
+    ServiceError,
+)
 from .render import jsonable
 
-__all__ = ["MAX_BODY", "ServeUnavailable", "Server", "create_server", "make_app", "serve"]
+__all__ = ["MAX_BODY", "MAX_QUERY_STRING", "ServeUnavailable", "Server", "create_server", "make_app", "serve"]
 
 StartResponse: TypeAlias = Callable[..., Any]
 WSGIApp: TypeAlias = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 MAX_BODY = 1 << 20
 """The largest PATCH body read, in bytes (1 MiB)."""
+
+MAX_QUERY_STRING = 16_384
+"""The longest query string answered, in bytes: Node's default header limit, which clients of
+the reference (a Node server) already live with; a longer one is ``431``."""
 
 _ROUTE = re.compile(r"/contacts/([0-9]{1,10})/campaign-communications(?:/([0-9]{1,10}))?/?")
 _BEARER = re.compile(r"Bearer[ \t]+(-?[0-9]{1,10})[ \t]*", re.IGNORECASE)
@@ -76,6 +88,19 @@ def _user(environ: dict[str, Any]) -> int | None:
             "the Authorization header must be 'Bearer <user id>' (this stand-in takes the user's id as the token)"
         )
     return int(found.group(1))
+
+
+def _check_query_length(environ: dict[str, Any]) -> None:
+    raw = str(environ.get("QUERY_STRING", ""))
+    try:
+        size = len(raw.encode("latin-1"))  # PEP 3333: the raw bytes as latin-1 text
+    except UnicodeEncodeError:  # a server that decoded them: count them as UTF-8
+        size = len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_QUERY_STRING:
+        raise RequestHeaderFieldsTooLarge(
+            f"the query string is {size} bytes long; the limit is {MAX_QUERY_STRING} bytes "
+            "(Node's default header limit): send a shorter query"
+        )
 
 
 def _query(environ: dict[str, Any]) -> str:
@@ -113,6 +138,7 @@ def _allowed(id_text: str | None) -> tuple[str, ...]:
 
 def _dispatch(service: CampaignCommunications, environ: dict[str, Any]) -> tuple[object, list[tuple[str, str]]]:
     """The response body and extra headers of one request; raises a ServiceError."""
+    _check_query_length(environ)  # before anything else: the request is not read further
     route = _ROUTE.fullmatch(str(environ.get("PATH_INFO", "")))
     if route is None:
         raise NotFound(f"Page not found: {environ.get('PATH_INFO', '')}")

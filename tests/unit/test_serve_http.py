@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from querylang.service import CampaignCommunications
-from querylang.service.http import Server, ServeUnavailable, create_server, make_app
+from querylang.service.http import MAX_QUERY_STRING, Server, ServeUnavailable, create_server, make_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_service import ASSIGNED, CONTACTS, OWNER, SHARED, STRANGER, TEAMS, USERS, _records
@@ -449,3 +449,47 @@ def test_the_library_gives_the_warnings_beside_the_answer() -> None:
     record, warnings = svc.get_with_warnings(76, 10, "template_name[$ne]=null")
     assert (record["id"], [w.code for w in warnings]) == (10, ["placeholder-value"])
     assert svc.find_with_warnings(76, "$limit=1")[1] == ()
+
+
+# ---------------------------------------------------------------- limits: the query string
+
+
+def test_a_query_string_over_the_limit_is_431_before_anything_else() -> None:
+    assert MAX_QUERY_STRING == 16_384
+    long = "a" * (MAX_QUERY_STRING + 1)
+    for environ in (
+        {"QUERY_STRING": long},
+        {"QUERY_STRING": long, "PATH_INFO": BASE + "/10"},
+        {"QUERY_STRING": long, "PATH_INFO": "/nowhere"},  # before routing
+        {"QUERY_STRING": long, "REQUEST_METHOD": "DELETE"},  # before the method
+        {"QUERY_STRING": long, "HTTP_AUTHORIZATION": "Basic x"},  # before the user
+        {"QUERY_STRING": long, "REQUEST_METHOD": "PATCH", "PATH_INFO": BASE + "/10", "HTTP_AUTHORIZATION": "Bearer 1"},
+    ):
+        status, _, body = _wsgi(environ)
+        assert status == "431 Request Header Fields Too Large", environ
+        assert {k: body[k] for k in ("name", "code", "className")} == {
+            "name": "RequestHeaderFieldsTooLarge",
+            "code": 431,
+            "className": "request-header-fields-too-large",
+        }
+        assert sorted(body) == ["className", "code", "message", "name"]
+        assert "16385" in body["message"] and "16384" in body["message"] and long[:100] not in body["message"]
+
+
+def test_the_query_string_limit_counts_bytes() -> None:
+    # PEP 3333: QUERY_STRING is the raw bytes as latin-1 text, so one character is one byte.
+    at_limit = "campaign_name=" + "é" * ((MAX_QUERY_STRING - 14) // 2)  # 16,384 bytes of UTF-8
+    raw = at_limit.encode().decode("latin-1")
+    assert len(raw) == MAX_QUERY_STRING
+    assert _wsgi({"QUERY_STRING": raw})[0] == "200 OK"
+    assert _wsgi({"QUERY_STRING": raw + "x"})[0].startswith("431")
+    assert _wsgi({"QUERY_STRING": "a" * MAX_QUERY_STRING})[0] == "400 Bad Request"  # an unknown field
+    # a server that hands over text beyond latin-1 is measured in UTF-8
+    assert _wsgi({"QUERY_STRING": "campaign_name=" + "€" * 5457})[0].startswith("431")
+
+
+@needs_waitress
+def test_a_long_query_string_over_http(server: Server) -> None:
+    reply = _call(server, BASE + "?campaign_name=" + "x" * MAX_QUERY_STRING)
+    assert (reply.status, reply.json["name"]) == (431, "RequestHeaderFieldsTooLarge")
+    assert _call(server, BASE + "?campaign_name=" + "x" * (MAX_QUERY_STRING - 14)).status == 200

@@ -30,8 +30,10 @@ from querylang.service import (
     MethodNotAllowed,
     NotAuthenticated,
     NotFound,
+    RequestHeaderFieldsTooLarge,
     ServiceError,
     Team,
+    UnsupportedMediaType,
     format_datetime,
     jsonable,
 )
@@ -532,6 +534,8 @@ def test_errors_mirror_feathers() -> None:
         (Forbidden, "Forbidden", 403, "forbidden"),
         (NotFound, "NotFound", 404, "not-found"),
         (MethodNotAllowed, "MethodNotAllowed", 405, "method-not-allowed"),
+        (UnsupportedMediaType, "UnsupportedMediaType", 415, "unsupported-media-type"),
+        (RequestHeaderFieldsTooLarge, "RequestHeaderFieldsTooLarge", 431, "request-header-fields-too-large"),
         (GeneralError, "GeneralError", 500, "general-error"),
     ]
     for cls, name, code, class_name in table:
