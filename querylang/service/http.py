@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -42,6 +43,7 @@ from .errors import (
     NotFound,
     RequestHeaderFieldsTooLarge,
     ServiceError,
+    UnsupportedMediaType,
 )
 from .render import jsonable
 
@@ -60,6 +62,7 @@ the reference (a Node server) already live with; a longer one is ``431``."""
 _ROUTE = re.compile(r"/contacts/([0-9]{1,10})/campaign-communications(?:/([0-9]{1,10}))?/?")
 _BEARER = re.compile(r"Bearer[ \t]+(-?[0-9]{1,10})[ \t]*", re.IGNORECASE)
 _JSON = "application/json; charset=utf-8"
+_EXAMPLE = '{"is_active": false}'
 
 
 class ServeUnavailable(RuntimeError):
@@ -113,10 +116,26 @@ def _query(environ: dict[str, Any]) -> str:
         raise BadRequest("invalid query: the query string is not UTF-8; percent-encode its bytes") from None
 
 
+def _check_media_type(environ: dict[str, Any]) -> None:
+    """Refuse a body that is not ``application/json`` (parameters allowed) in UTF-8 (or no charset)."""
+    header = str(environ.get("CONTENT_TYPE") or "")
+    kind, *parameters = header.split(";")
+    kind = kind.strip().lower()
+    if kind != "application/json":
+        said = f"the Content-Type is {_clip(kind)!r}" if kind else "there is no Content-Type"
+        raise UnsupportedMediaType(f"a PATCH body must be JSON, and {said}: send Content-Type: application/json")
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset != "utf-8":
+            raise UnsupportedMediaType(
+                f"a PATCH body must be UTF-8, and the charset is {_clip(charset)!r}: send application/json "
+                "in UTF-8 (with charset=utf-8 or none)"
+            )
+
+
 def _body(environ: dict[str, Any]) -> object:
-    kind = str(environ.get("CONTENT_TYPE", "")).split(";", 1)[0].strip().lower()
-    if kind not in ("", "application/json") and not kind.endswith("+json"):
-        raise BadRequest(f"invalid body: the Content-Type is '{kind}'; send application/json")
+    _check_media_type(environ)
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -125,11 +144,27 @@ def _body(environ: dict[str, Any]) -> object:
         raise BadRequest(f"invalid body: larger than {MAX_BODY} bytes")
     data = environ["wsgi.input"].read(length) if length > 0 else b""
     if not data.strip():
-        raise BadRequest('invalid body: it is empty; send a JSON object such as {"is_active": false}')
+        raise BadRequest(f"invalid body: it is empty; send a JSON object such as {_EXAMPLE}")
     try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        # Decoded here, as UTF-8 only: json.loads would take bytes in UTF-16 or UTF-32 too.
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"invalid body: not UTF-8 (byte {error.start} cannot be read)") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
         raise BadRequest(f"invalid body: not JSON: {error}") from None
+    except RecursionError:
+        raise BadRequest(f"invalid body: nested too deeply to read; send a JSON object such as {_EXAMPLE}") from None
+    except ValueError:  # Python reads no integer of more digits than sys.get_int_max_str_digits()
+        raise BadRequest(
+            f"invalid body: it holds a number of more than {sys.get_int_max_str_digits()} digits; "
+            "is_active takes true or false"
+        ) from None
+
+
+def _clip(text: str, size: int = 60) -> str:
+    return text if len(text) <= size else text[:size] + "…"
 
 
 def _allowed(id_text: str | None) -> tuple[str, ...]:

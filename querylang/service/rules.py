@@ -93,7 +93,7 @@ def read_body(data: object, schema: Schema) -> tuple[bool | None, list[Diagnosti
     warning, unknown ones are errors, and ``is_active`` takes a boolean or ``"true"``/``"false"``.
     """
     if not isinstance(data, Mapping):
-        kind = "a list" if isinstance(data, list) else repr(data)
+        kind = "a list" if isinstance(data, list) else _show(data)
         return None, [
             Diagnostic("not-an-object", f"the body must be a JSON object, not {kind}", hint='send {"is_active": false}')
         ]
@@ -103,8 +103,8 @@ def read_body(data: object, schema: Schema) -> tuple[bool | None, list[Diagnosti
     for key, value in data.items():
         f = schema.field(key) if isinstance(key, str) else None
         if f is None:
-            hint = suggest(str(key), schema.field_names) or only
-            found.append(Diagnostic("unknown-field", f"unknown field {str(key)!r} in the body", hint=hint))
+            near = suggest(key, schema.field_names) if isinstance(key, str) and len(key) <= SHOWN else None
+            found.append(Diagnostic("unknown-field", f"unknown field {_name(key)} in the body", hint=near or only))
         elif not f.writeable:
             found.append(
                 Diagnostic("read-only-field", f"'{key}' is read-only; it was ignored", hint=only, severity="warning")
@@ -143,8 +143,47 @@ def transition(
     return {**record, "is_active": False, "completing_user_id": user_id, "completed_at": now.astimezone(UTC)}
 
 
+SHOWN = 60
+"""The most characters of a body's key or value that a message quotes; longer ones are cut (…)."""
+
+
 def _show(value: object) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
+    """A body's value as a message quotes it: JSON, at most ``SHOWN`` characters; never fails.
+
+    A value is read only as far as it is shown, so deep nesting, long strings and integers of
+    thousands of digits (which ``str`` refuses) cost nothing.
+    """
+    text = _json_start(value, SHOWN + 1)
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+
+
+def _json_start(value: object, budget: int) -> str:
+    """The first ``budget`` characters of the JSON of ``value``, or a little more."""
+    if value is None or isinstance(value, bool | float):
+        return json.dumps(value)
+    if isinstance(value, int):
+        if value.bit_length() > 3 * budget:  # more digits than are shown
+            return f"<an integer of about {int(value.bit_length() * 0.30103) + 1} digits>"
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value[:budget], ensure_ascii=False)
+    if isinstance(value, Mapping | list | tuple):
+        opening, closing = ("{", "}") if isinstance(value, Mapping) else ("[", "]")
+        items = iter(value.items()) if isinstance(value, Mapping) else iter(value)
+        text = opening
+        for n, item in enumerate(items):
+            if len(text) >= budget:
+                return text
+            text += ", " if n else ""
+            if isinstance(item, tuple) and isinstance(value, Mapping):
+                text += _json_start(item[0], budget - len(text)) + ": "
+                item = item[1]
+            text += _json_start(item, budget - len(text))
+        return text + closing
+    return f"<{type(value).__name__}>"
+
+
+def _name(key: object) -> str:
+    """A body's key as a message quotes it: ``'colour'``, cut at ``SHOWN`` characters."""
+    text = key if isinstance(key, str) else _show(key)
+    return repr(text) if len(text) <= SHOWN else repr(text[:SHOWN])[:-1] + "…" + repr(text)[-1]

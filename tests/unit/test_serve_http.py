@@ -211,7 +211,8 @@ def test_bad_bodies_over_http(server: Server) -> None:
         user=OWNER,
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert form.status == 400 and "application/json" in form.json["message"]
+    assert (form.status, form.json["name"]) == (415, "UnsupportedMediaType")
+    assert "application/json" in form.json["message"]
     with_query = _call(server, path + "?$select[]=id", method="PATCH", body={"is_active": False}, user=OWNER)
     assert with_query.status == 400
     assert _call(server, path).json["is_active"] is True  # every refused patch changed nothing
@@ -370,6 +371,7 @@ def test_wsgi_a_bug_is_a_general_error() -> None:
             "PATH_INFO": BASE + "/10",
             "HTTP_AUTHORIZATION": "Bearer 1",
             "CONTENT_LENGTH": "5",
+            "CONTENT_TYPE": "application/json",
         }
     )
     assert status == "500 Internal Server Error"
@@ -493,3 +495,93 @@ def test_a_long_query_string_over_http(server: Server) -> None:
     reply = _call(server, BASE + "?campaign_name=" + "x" * MAX_QUERY_STRING)
     assert (reply.status, reply.json["name"]) == (431, "RequestHeaderFieldsTooLarge")
     assert _call(server, BASE + "?campaign_name=" + "x" * (MAX_QUERY_STRING - 14)).status == 200
+
+
+# ---------------------------------------------------------------- PATCH bodies: media type, encoding, shape
+
+
+def _patch(body: bytes, content_type: str | None = "application/json") -> tuple[str, dict[str, str], Any]:
+    environ = {
+        "REQUEST_METHOD": "PATCH",
+        "PATH_INFO": BASE + "/11",
+        "HTTP_AUTHORIZATION": f"Bearer {OWNER}",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    if content_type is not None:
+        environ["CONTENT_TYPE"] = content_type
+    return _wsgi(environ)
+
+
+FALSE = b'{"is_active": false}'
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "",
+        "text/plain",
+        "text/plain; charset=utf-8",
+        "application/merge-patch+json",
+        "application/x-www-form-urlencoded",
+        "application/json; charset=latin-1",
+        "application/json; charset=utf-16",
+        'application/json; charset="iso-8859-1"',
+        "application/jsonx",
+    ],
+)
+def test_a_body_that_is_not_json_in_utf8_by_its_media_type_is_415(content_type: str | None) -> None:
+    status, _, body = _patch(FALSE, content_type)
+    assert status == "415 Unsupported Media Type"
+    assert {k: body[k] for k in ("name", "code", "className")} == {
+        "name": "UnsupportedMediaType",
+        "code": 415,
+        "className": "unsupported-media-type",
+    }
+    assert "application/json" in body["message"]
+    assert _wsgi({"PATH_INFO": BASE + "/11"})[2]["is_active"] is True  # nothing changed
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "Application/JSON",
+        "application/json; charset=utf-8",
+        "application/json;charset=UTF-8",
+        'application/json; charset="utf-8"',
+        "application/json; foo=bar",
+        "application/json ; charset = utf-8 ",
+    ],
+)
+def test_json_in_utf8_is_read(content_type: str) -> None:
+    status, _, record = _patch(FALSE, content_type)
+    assert (status, record["is_active"]) == ("200 OK", False)
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b'{"is_active": "\xe9"}', "UTF-8"),
+        ('{"is_active": false}'.encode("utf-16"), "UTF-8"),  # json.loads would guess UTF-16
+        (b"\xef\xbb\xbf" + FALSE, "not JSON"),  # a byte order mark: JSON has none
+        (b"[" * 100_000 + b"]" * 100_000, "nested"),
+        (b'{"is_active": ' + b"[" * 5_000 + b"]" * 5_000 + b"}", "nested"),
+        (b'{"is_active": ' + b"9" * 5_000 + b"}", "digits"),
+        (b'{"is_active": -' + b"9" * 5_000 + b"}", "digits"),
+        (b'{"is_active": false, "x": ' + b"1" * 4_301 + b"}", "digits"),
+    ],
+)
+def test_a_body_that_cannot_be_read_is_a_bad_request(body: bytes, says: str) -> None:
+    status, _, answer = _patch(body)
+    assert (status, answer["name"]) == ("400 Bad Request", "BadRequest")
+    assert says in answer["message"]
+    assert len(json.dumps(answer)) < 1000
+
+
+def test_a_readable_but_odd_value_is_shown_briefly() -> None:
+    for value in (b"9" * 4_000, b"[" * 300 + b"]" * 300, b'"' + b"x" * 100_000 + b'"', b"1e999", b"NaN"):
+        status, _, answer = _patch(b'{"is_active": ' + value + b"}")
+        assert (status, [d["code"] for d in answer["data"]]) == ("400 Bad Request", ["not-a-boolean"])
+        assert len(json.dumps(answer)) < 1000

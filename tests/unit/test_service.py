@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from querylang.errors import Diagnostic, QueryError
 from querylang.service import (
@@ -344,6 +346,41 @@ def test_only_read_only_fields_change_nothing_and_warn(svc: CampaignCommunicatio
     assert record == before
     assert [w.code for w in warnings] == ["read-only-field", "read-only-field"]
     assert svc.patch(76, 10, {}, user_id=OWNER) == (before, [])
+
+
+def _nested(depth: int) -> object:
+    value: object = True
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+JSON_LIKE = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.builds(lambda digits, sign: sign * 10**digits, st.sampled_from([20, 4400, 5000]), st.sampled_from([1, -1]))
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(["true", "false", "x" * 100_000]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=10,
+)
+BODIES = st.one_of(
+    JSON_LIKE,
+    st.dictionaries(st.sampled_from(["is_active", "template_name", "id", "colour", "x" * 10_000]), JSON_LIKE),
+    st.dictionaries(st.sampled_from([1, None, ("a",)]) | st.builds(lambda: 10**5000), JSON_LIKE, max_size=2),
+    st.sampled_from([{"is_active": _nested(100_000)}, _nested(100_000), {"is_active": {"a": _nested(50_000)}}]),
+)
+
+
+@settings(max_examples=200)
+@given(BODIES)
+def test_a_patch_of_any_json_like_body_succeeds_or_raises_a_service_error(body: object) -> None:
+    try:
+        _service().patch(76, 11, body, user_id=OWNER)
+    except ServiceError as error:
+        assert len(json.dumps(error.to_dict())) < 2_000 + 1_000 * len(error.diagnostics)
 
 
 # ---------------------------------------------------------------- the route's contact
