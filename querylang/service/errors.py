@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, shown
 
 __all__ = [
     "BadRequest",
@@ -48,7 +48,8 @@ class ServiceError(Exception):
         """The error as Feathers sends it: ``name``, ``message``, ``code``, ``className``, ``data``.
 
         ``data`` (the diagnostics as dicts) is present only when there are diagnostics, as
-        Feathers leaves out an undefined ``data``.
+        Feathers leaves out an undefined ``data``. It holds the first ``MAX_SHOWN_DIAGNOSTICS``
+        (20); the message then says how many more there are (``diagnostics`` keeps them all).
         """
         body: dict[str, object] = {
             "name": self.name,
@@ -57,7 +58,10 @@ class ServiceError(Exception):
             "className": self.class_name,
         }
         if self.diagnostics:
-            body["data"] = [d.to_dict() for d in self.diagnostics]
+            first, more = shown(self.diagnostics)
+            body["data"] = [d.to_dict() for d in first]
+            if more:
+                body["message"] = f"{self.message} (data: the first {len(first)} diagnostics, and {more} more)"
         return body
 
 

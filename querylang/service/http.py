@@ -33,7 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeAlias
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, shown
 from .endpoint import CampaignCommunications
 from .errors import (
     BadRequest,
@@ -47,13 +47,25 @@ from .errors import (
 )
 from .render import jsonable
 
-__all__ = ["MAX_BODY", "MAX_QUERY_STRING", "ServeUnavailable", "Server", "create_server", "make_app", "serve"]
+__all__ = [
+    "MAX_BODY",
+    "MAX_QUERY_STRING",
+    "MAX_WARNINGS_HEADER",
+    "ServeUnavailable",
+    "Server",
+    "create_server",
+    "make_app",
+    "serve",
+]
 
 StartResponse: TypeAlias = Callable[..., Any]
 WSGIApp: TypeAlias = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 MAX_BODY = 1 << 20
 """The largest PATCH body read, in bytes (1 MiB)."""
+
+MAX_WARNINGS_HEADER = 8_192
+"""The longest ``X-Querylang-Warnings`` header, in bytes; the warnings that do not fit are counted."""
 
 MAX_QUERY_STRING = 16_384
 """The longest query string answered, in bytes: Node's default header limit, which clients of
@@ -63,6 +75,7 @@ _ROUTE = re.compile(r"/contacts/([0-9]{1,10})/campaign-communications(?:/([0-9]{
 _BEARER = re.compile(r"Bearer[ \t]+(-?[0-9]{1,10})[ \t]*", re.IGNORECASE)
 _JSON = "application/json; charset=utf-8"
 _EXAMPLE = '{"is_active": false}'
+_HEADER_MESSAGE = 200  # characters of a warning's message in the header (it may quote a long value)
 
 
 class ServeUnavailable(RuntimeError):
@@ -199,10 +212,30 @@ def _dispatch(service: CampaignCommunications, environ: dict[str, Any]) -> tuple
 
 
 def _warnings_header(warnings: Sequence[Diagnostic]) -> list[tuple[str, str]]:
-    """The ``X-Querylang-Warnings`` header: the warnings as a JSON list; none without warnings."""
+    """The warnings as a JSON list in ``X-Querylang-Warnings``, bounded; none without warnings.
+
+    The header holds at most ``MAX_SHOWN_DIAGNOSTICS`` warnings, each message cut at
+    ``_HEADER_MESSAGE`` characters, and at most ``MAX_WARNINGS_HEADER`` bytes (ASCII: JSON
+    escapes the rest); ``X-Querylang-Warnings-More`` counts the warnings left out.
+    """
     if not warnings:
         return []
-    return [("X-Querylang-Warnings", json.dumps([w.to_dict() for w in warnings]))]
+    first, more = shown(warnings)
+    items: list[str] = []
+    size = 2  # the brackets
+    for warning in first:
+        item = warning.to_dict()
+        item["message"] = _clip(warning.message, _HEADER_MESSAGE)
+        text = json.dumps(item)
+        if size + len(text) + 2 > MAX_WARNINGS_HEADER:
+            more += len(first) - len(items)
+            break
+        items.append(text)
+        size += len(text) + 2
+    headers = [("X-Querylang-Warnings", "[" + ", ".join(items) + "]")]
+    if more:
+        headers.append(("X-Querylang-Warnings-More", str(more)))
+    return headers
 
 
 def make_app(service: CampaignCommunications) -> WSGIApp:

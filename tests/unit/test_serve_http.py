@@ -22,8 +22,16 @@ from typing import Any
 
 import pytest
 
+from querylang.errors import MAX_SHOWN_DIAGNOSTICS
 from querylang.service import CampaignCommunications
-from querylang.service.http import MAX_QUERY_STRING, Server, ServeUnavailable, create_server, make_app
+from querylang.service.http import (
+    MAX_QUERY_STRING,
+    MAX_WARNINGS_HEADER,
+    Server,
+    ServeUnavailable,
+    create_server,
+    make_app,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_service import ASSIGNED, CONTACTS, OWNER, SHARED, STRANGER, TEAMS, USERS, _records
@@ -585,3 +593,39 @@ def test_a_readable_but_odd_value_is_shown_briefly() -> None:
         status, _, answer = _patch(b'{"is_active": ' + value + b"}")
         assert (status, [d["code"] for d in answer["data"]]) == ("400 Bad Request", ["not-a-boolean"])
         assert len(json.dumps(answer)) < 1000
+
+
+# ---------------------------------------------------------------- bounded answers: error bodies, the warnings header
+
+
+def test_a_patch_with_60k_unknown_keys_answers_20_diagnostics_and_counts_the_rest() -> None:
+    body = json.dumps({f"k{i}": 1 for i in range(60_000)}).encode()
+    status, _, answer = _patch(body)
+    assert status == "400 Bad Request"
+    assert len(answer["data"]) == MAX_SHOWN_DIAGNOSTICS == 20
+    assert answer["data"][1]["message"] == "unknown field 'k1' in the body"
+    assert answer["message"].endswith("(data: the first 20 diagnostics, and 59980 more)")
+    assert len(json.dumps(answer)) < 10_000  # was 9.8 MB
+
+
+def test_the_warnings_header_holds_at_most_20_and_counts_the_rest() -> None:
+    query = "&".join(f"$or[{i}][campaign_name]=undefined" for i in range(30))
+    status, headers, _ = _wsgi({"QUERY_STRING": query})
+    assert status == "200 OK"
+    assert _warning_codes(headers) == ["placeholder-value"] * 20
+    assert headers["X-Querylang-Warnings-More"] == "10"
+    few = _wsgi({"QUERY_STRING": "campaign_name=undefined"})[1]
+    assert "X-Querylang-Warnings-More" not in few
+
+
+def test_the_warnings_header_stays_small_whatever_the_warnings_quote() -> None:
+    query = "&".join(f"$or[{i}][campaign_name]=%ZZ" + "é" * 1000 for i in range(7))
+    raw = query.encode().decode("latin-1")  # 14k bytes sent unencoded
+    status, headers, _ = _wsgi({"QUERY_STRING": raw})
+    assert status == "200 OK"
+    value = headers["X-Querylang-Warnings"]
+    assert len(value.encode("latin-1")) <= MAX_WARNINGS_HEADER
+    shown = json.loads(value)
+    assert 1 <= len(shown) < 7 and int(headers["X-Querylang-Warnings-More"]) == 7 - len(shown)
+    assert all(d["code"] == "raw-value" and d["start"] is not None for d in shown)
+    assert all(len(d["message"]) <= 203 for d in shown)  # cut, with an ellipsis

@@ -873,3 +873,14 @@ def test_reads_during_patches_never_see_half_an_update() -> None:
     for t in readers:
         t.join(timeout=30)
     assert bad == []
+
+
+def test_the_exception_keeps_every_diagnostic_and_its_body_shows_20() -> None:
+    many = [Diagnostic("unknown-field", f"unknown field 'k{i}'") for i in range(25)]
+    error = BadRequest.from_diagnostics("body", many)
+    assert error.diagnostics == tuple(many)
+    body = error.to_dict()
+    assert [d["message"] for d in body["data"]] == [d.message for d in many[:20]]  # type: ignore[union-attr]
+    message = "invalid body: unknown field 'k0' (and 24 more) (data: the first 20 diagnostics, and 5 more)"
+    assert body["message"] == message
+    assert "data:" not in BadRequest.from_diagnostics("body", many[:20]).to_dict()["message"]  # type: ignore[operator]
