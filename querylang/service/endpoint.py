@@ -149,6 +149,8 @@ class CampaignCommunications:
         except QueryError as error:
             raise BadRequest.from_diagnostics("query", error.diagnostics, error.text or _text(query)) from error
         check_patterns(compiled.query, _text(query))
+        # Outside the try: a query valid here fails on no typed record, and an error that did
+        # would depend on the data, so it must not become a BadRequest that quotes it.
         page = self._store.find(contact_id, compiled)
         rows: list[Mapping[str, Any]] = [_copy(r) for r in page["data"]]
         return Page(total=page["total"], limit=page["limit"], skip=page["skip"], data=rows), compiled.query.warnings
