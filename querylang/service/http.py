@@ -75,7 +75,7 @@ _ROUTE = re.compile(r"/contacts/([0-9]{1,10})/campaign-communications(?:/([0-9]{
 _BEARER = re.compile(r"Bearer[ \t]+(-?[0-9]{1,10})[ \t]*", re.IGNORECASE)
 _JSON = "application/json; charset=utf-8"
 _EXAMPLE = '{"is_active": false}'
-_HEADER_MESSAGE = 200  # characters of a warning's message in the header (it may quote a long value)
+_HEADER_MESSAGE = 200  # characters of a warning's message or hint in the header (they may quote a long value)
 
 
 class ServeUnavailable(RuntimeError):
@@ -214,7 +214,7 @@ def _dispatch(service: CampaignCommunications, environ: dict[str, Any]) -> tuple
 def _warnings_header(warnings: Sequence[Diagnostic]) -> list[tuple[str, str]]:
     """The warnings as a JSON list in ``X-Querylang-Warnings``, bounded; none without warnings.
 
-    The header holds at most ``MAX_SHOWN_DIAGNOSTICS`` warnings, each message cut at
+    The header holds at most ``MAX_SHOWN_DIAGNOSTICS`` warnings, each message and hint cut at
     ``_HEADER_MESSAGE`` characters, and at most ``MAX_WARNINGS_HEADER`` bytes (ASCII: JSON
     escapes the rest); ``X-Querylang-Warnings-More`` counts the warnings left out.
     """
@@ -226,6 +226,7 @@ def _warnings_header(warnings: Sequence[Diagnostic]) -> list[tuple[str, str]]:
     for warning in first:
         item = warning.to_dict()
         item["message"] = _clip(warning.message, _HEADER_MESSAGE)
+        item["hint"] = None if warning.hint is None else _clip(warning.hint, _HEADER_MESSAGE)
         text = json.dumps(item)
         if size + len(text) + 2 > MAX_WARNINGS_HEADER:
             more += len(first) - len(items)

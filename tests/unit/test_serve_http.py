@@ -32,6 +32,7 @@ from querylang.service.http import (
     create_server,
     make_app,
 )
+from querylang.source import Span
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_service import ASSIGNED, CONTACTS, OWNER, SHARED, STRANGER, TEAMS, USERS, _records
@@ -629,3 +630,15 @@ def test_the_warnings_header_stays_small_whatever_the_warnings_quote() -> None:
     assert 1 <= len(shown) < 7 and int(headers["X-Querylang-Warnings-More"]) == 7 - len(shown)
     assert all(d["code"] == "raw-value" and d["start"] is not None for d in shown)
     assert all(len(d["message"]) <= 203 for d in shown)  # cut, with an ellipsis
+
+
+def test_one_long_warning_is_cut_to_fit_not_left_out() -> None:
+    from querylang.errors import Diagnostic
+    from querylang.service.http import _warnings_header
+
+    long = Diagnostic("list-for-value", "é" * 5000, Span(0, 5000), hint="use " + "x" * 10_000, severity="warning")
+    (name, value), *rest = _warnings_header([long] * 3)
+    (shown,) = {json.dumps(d) for d in json.loads(value)}
+    assert name == "X-Querylang-Warnings" and rest == [] and len(json.loads(value)) == 3
+    assert len(value) <= MAX_WARNINGS_HEADER and value.isascii()
+    assert json.loads(shown)["hint"].endswith("…") and len(json.loads(shown)["hint"]) == 201
