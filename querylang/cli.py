@@ -1,7 +1,7 @@
 """The ``querylang`` command: argparse -> one library call -> exit code.
 
-Exit codes: 0 success, 1 a bad query (the diagnostic is printed with carets), 2 bad usage or
-unreadable input.
+Exit codes: 0 success, 1 a bad query (the diagnostics are printed with carets, at most
+``MAX_SHOWN_DIAGNOSTICS``, then how many more), 2 bad usage or unreadable input.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
-from .errors import QueryError, render
+from .errors import QueryError, render_shown
 from .schema import CONTACT_COMMUNICATIONS, Schema, SchemaError
 from .text.qs import decode, encode
 from .text.read import parse
@@ -34,8 +34,8 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         _print_json(to_data(query))
     else:
         print(outline(query))
-    for warning in query.warnings:
-        print(render(args.query, warning, prefix=True), file=sys.stderr)
+    if query.warnings:
+        print(render_shown(args.query, query.warnings, prefix=True), file=sys.stderr)
     return 0
 
 
@@ -66,13 +66,10 @@ def _schema(args: argparse.Namespace) -> Schema:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     found = check(args.query, _schema(args))
-    if args.format == "json":
+    if args.format == "json":  # the tools' interface: every diagnostic, as check() returns them
         _print_json([d.to_dict() for d in found])
     else:
-        for diagnostic in found:
-            print(render(args.query, diagnostic, prefix=True))
-        if not found:
-            print("ok")
+        print(render_shown(args.query, found, prefix=True) if found else "ok")
     return 1 if any(d.severity == "error" for d in found) else 0
 
 
@@ -129,9 +126,10 @@ def _cmd_find(args: argparse.Namespace) -> int:
     schema = _schema(args)
     found = check(args.query, schema)
     if not any(d.severity == "error" for d in found):
-        for warning in found:  # a query that runs may still deserve a word (undefined, %ZZ, ...)
-            if not (args.all and warning.code == "limit-lowered"):
-                print(render(args.query, warning, prefix=True), file=sys.stderr)
+        # A query that runs may still deserve a word (undefined, %ZZ, ...).
+        warnings = [w for w in found if not (args.all and w.code == "limit-lowered")]
+        if warnings:
+            print(render_shown(args.query, warnings, prefix=True), file=sys.stderr)
     try:
         users = list(RecordReader([args.users])) if args.users else None
         result = find(
@@ -240,8 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QueryError as error:
         if args.debug:
             raise
-        for diagnostic in error.diagnostics:
-            print(render(error.text, diagnostic, prefix=True), file=sys.stderr)
+        print(render_shown(error.text, error.diagnostics, prefix=True), file=sys.stderr)
         return 1
     except BrokenPipeError:  # pragma: no cover - `querylang ... | head`
         return 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from .source import NOWHERE, Span, caret_lines
 
 __all__ = [
+    "MAX_SHOWN_DIAGNOSTICS",
     "Diagnostic",
     "QueryError",
     "QuerySyntaxError",
@@ -18,6 +19,8 @@ __all__ = [
     "SchemaError",
     "Severity",
     "render",
+    "render_shown",
+    "shown",
     "suggest",
 ]
 
@@ -84,6 +87,33 @@ def render(text: str, diagnostic: Diagnostic, *, prefix: bool = False) -> str:
     fits = text and diagnostic.span.end <= len(text)
     carets = caret_lines(text, diagnostic.span) if fits else ""
     return f"{head}\n{carets}" if carets else head
+
+
+MAX_SHOWN_DIAGNOSTICS = 20
+"""The most diagnostics shown to people (the command line, an HTTP answer); the rest are counted.
+
+Exceptions and ``check`` keep every diagnostic: only what is rendered is bounded.
+"""
+
+
+def shown(diagnostics: Sequence[Diagnostic], limit: int = MAX_SHOWN_DIAGNOSTICS) -> tuple[Sequence[Diagnostic], int]:
+    """The first ``limit`` diagnostics, to show, and how many more there are, to count."""
+    return diagnostics[:limit], max(len(diagnostics) - limit, 0)
+
+
+def render_shown(
+    text: str, diagnostics: Sequence[Diagnostic], *, prefix: bool = False, limit: int = MAX_SHOWN_DIAGNOSTICS
+) -> str:
+    """At most ``limit`` diagnostics rendered for people (``render``), then ``... and N more``.
+
+    Returns:
+        The rendered diagnostics, one after the other, without a trailing newline.
+    """
+    first, more = shown(diagnostics, limit)
+    blocks = [render(text, d, prefix=prefix) for d in first]
+    if more:
+        blocks.append(f"... and {more} more")
+    return "\n".join(blocks)
 
 
 def suggest(word: str, choices: Iterable[str]) -> str | None:

@@ -15,7 +15,9 @@ from .errors import (
     MethodNotAllowed,
     NotAuthenticated,
     NotFound,
+    RequestHeaderFieldsTooLarge,
     ServiceError,
+    UnsupportedMediaType,
 )
 from .render import format_datetime, jsonable
 
@@ -29,8 +31,10 @@ __all__ = [
     "MethodNotAllowed",
     "NotAuthenticated",
     "NotFound",
+    "RequestHeaderFieldsTooLarge",
     "ServiceError",
     "Team",
+    "UnsupportedMediaType",
     "format_datetime",
     "jsonable",
 ]

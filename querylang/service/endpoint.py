@@ -21,16 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..ast import Query, conditions
+from ..ast import Query
 from ..errors import Diagnostic, QueryError
 from ..memory.compile import compile
-from ..memory.find import Page, find
-from ..memory.plan import stops_postgres
+from ..memory.find import Page
 from ..schema import CONTACT_COMMUNICATIONS
 from ..validate import validate
 from .data import Contact, Team
 from .errors import BadRequest, NotFound
-from .rules import access, check_route, read_body, transition
+from .rules import access, check_patterns, check_route, read_body, transition
 from .store import MemoryStore
 
 __all__ = ["CampaignCommunications", "Clock"]
@@ -112,22 +111,6 @@ class CampaignCommunications:
     def _route(self, contact_id: int, user_id: int | None) -> None:
         check_route(self._store.contact(contact_id), self._store.teams, contact_id, user_id)
 
-    def _run_stopping_patterns(self, query: Query) -> None:
-        """Run each pattern ending in a lone backslash over every contact's records.
-
-        The reference's PostgreSQL tests such a pattern on every row of the table, whatever the
-        route's contact and the other conditions, and fails the request on the first row that
-        matches up to the backslash (``querylang.like.postgres_like``).
-
-        Raises:
-            QueryValidationError: ``bad-pattern``, naming the value.
-        """
-        stopping = [c for c in conditions(query.where) if stops_postgres(c)]
-        if stopping:
-            everything = self._store.everything()
-            for cond in stopping:
-                find(everything, Query(where=cond), schema=SCHEMA, paginate=False)
-
     # ---- reads
 
     def find(self, contact_id: int, query: Query | str | object = "", *, user_id: int | None = None) -> Page:
@@ -146,16 +129,31 @@ class CampaignCommunications:
         Raises:
             NotFound: no such contact.
             Forbidden: ``user_id`` may not read this contact's communications.
-            BadRequest: the query is not valid; ``diagnostics`` holds every problem.
+            BadRequest: the query is not valid; ``diagnostics`` holds every problem. A pattern
+                ending in a lone backslash is refused so (``bad-pattern``) before any record is
+                read (``rules.check_patterns``).
+        """
+        return self.find_with_warnings(contact_id, query, user_id=user_id)[0]
+
+    def find_with_warnings(
+        self, contact_id: int, query: Query | str | object = "", *, user_id: int | None = None
+    ) -> tuple[Page, tuple[Diagnostic, ...]]:
+        """``find``, and the query's warnings (``raw-value``, ``limit-lowered``, ...), as HTTP sends them.
+
+        The warnings are those of the validation that typed the query, in the order of the text.
+        Arguments and errors are those of ``find``.
         """
         self._route(contact_id, user_id)
         try:
             compiled = compile(query, SCHEMA)
-            self._run_stopping_patterns(compiled.query)
-            page = self._store.find(contact_id, compiled)
         except QueryError as error:
             raise BadRequest.from_diagnostics("query", error.diagnostics, error.text or _text(query)) from error
-        return Page(total=page["total"], limit=page["limit"], skip=page["skip"], data=[_copy(r) for r in page["data"]])
+        check_patterns(compiled.query, _text(query))
+        # Outside the try: a query valid here fails on no typed record, and an error that did
+        # would depend on the data, so it must not become a BadRequest that quotes it.
+        page = self._store.find(contact_id, compiled)
+        rows: list[Mapping[str, Any]] = [_copy(r) for r in page["data"]]
+        return Page(total=page["total"], limit=page["limit"], skip=page["skip"], data=rows), compiled.query.warnings
 
     def get(
         self, contact_id: int, id: int, query: Query | str | object = "", *, user_id: int | None = None
@@ -177,16 +175,25 @@ class CampaignCommunications:
         Raises:
             NotFound: no such contact, or no record ``id`` of it that matches the query.
             Forbidden: ``user_id`` may not read this contact's communications.
-            BadRequest: the query is not valid.
+            BadRequest: the query is not valid, or holds a pattern ending in a lone backslash
+                (as for ``find``).
         """
+        return self.get_with_warnings(contact_id, id, query, user_id=user_id)[0]
+
+    def get_with_warnings(
+        self, contact_id: int, id: int, query: Query | str | object = "", *, user_id: int | None = None
+    ) -> tuple[dict[str, Any], tuple[Diagnostic, ...]]:
+        """``get``, and the query's warnings, as HTTP sends them; arguments and errors are ``get``'s."""
         self._route(contact_id, user_id)
         try:
-            row = self._store.get(contact_id, id, validate(query, SCHEMA))
+            typed = validate(query, SCHEMA)
         except QueryError as error:
             raise BadRequest.from_diagnostics("query", error.diagnostics, error.text) from error
+        check_patterns(typed, _text(query))
+        row = self._store.get(contact_id, id, typed)
         if row is None:
             raise NotFound(f"No record found for id '{id}'")
-        return _copy(row)
+        return _copy(row), typed.warnings
 
     # ---- update
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, shown
 
 __all__ = [
     "BadRequest",
@@ -15,7 +15,9 @@ __all__ = [
     "MethodNotAllowed",
     "NotAuthenticated",
     "NotFound",
+    "RequestHeaderFieldsTooLarge",
     "ServiceError",
+    "UnsupportedMediaType",
 ]
 
 
@@ -46,7 +48,8 @@ class ServiceError(Exception):
         """The error as Feathers sends it: ``name``, ``message``, ``code``, ``className``, ``data``.
 
         ``data`` (the diagnostics as dicts) is present only when there are diagnostics, as
-        Feathers leaves out an undefined ``data``.
+        Feathers leaves out an undefined ``data``. It holds the first ``MAX_SHOWN_DIAGNOSTICS``
+        (20); the message then says how many more there are (``diagnostics`` keeps them all).
         """
         body: dict[str, object] = {
             "name": self.name,
@@ -55,7 +58,10 @@ class ServiceError(Exception):
             "className": self.class_name,
         }
         if self.diagnostics:
-            body["data"] = [d.to_dict() for d in self.diagnostics]
+            first, more = shown(self.diagnostics)
+            body["data"] = [d.to_dict() for d in first]
+            if more:
+                body["message"] = f"{self.message} (data: the first {len(first)} diagnostics, and {more} more)"
         return body
 
 
@@ -97,6 +103,18 @@ class MethodNotAllowed(ServiceError):
     """405: the path exists but does not answer this HTTP method."""
 
     name, code, class_name = "MethodNotAllowed", 405, "method-not-allowed"
+
+
+class UnsupportedMediaType(ServiceError):
+    """415: a PATCH body that is not ``application/json`` in UTF-8."""
+
+    name, code, class_name = "UnsupportedMediaType", 415, "unsupported-media-type"
+
+
+class RequestHeaderFieldsTooLarge(ServiceError):
+    """431: a query string longer than the server reads (``http.MAX_QUERY_STRING``)."""
+
+    name, code, class_name = "RequestHeaderFieldsTooLarge", 431, "request-header-fields-too-large"
 
 
 class GeneralError(ServiceError):

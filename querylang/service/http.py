@@ -13,8 +13,10 @@ documentation sends, with the user's id standing in for the access token. Reads 
 skip the access rule; a PATCH without it is ``401 NotAuthenticated``. The query string is given
 to querylang exactly as it arrived (``QUERY_STRING``), so diagnostics' spans point into the
 text the client sent. Errors are Feathers' JSON: ``{"name", "message", "code", "className"}``,
-plus ``"data"`` (the diagnostics) on a ``BadRequest``. A PATCH that ignored read-only fields
-sends their warnings, as a JSON list of diagnostics, in the ``X-Querylang-Warnings`` header.
+plus ``"data"`` (the diagnostics) on a ``BadRequest``. A GET whose query drew warnings
+(``raw-value``, ``placeholder-value``, ``limit-lowered``, ...), and a PATCH that ignored
+read-only fields, send them, as a JSON list of diagnostics, in the ``X-Querylang-Warnings``
+header.
 """
 
 from __future__ import annotations
@@ -22,19 +24,39 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeAlias
 
+from ..errors import Diagnostic, shown
 from .endpoint import CampaignCommunications
-from .errors import BadRequest, GeneralError, MethodNotAllowed, NotAuthenticated, NotFound, ServiceError
+from .errors import (
+    BadRequest,
+    GeneralError,
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+    RequestHeaderFieldsTooLarge,
+    ServiceError,
+    UnsupportedMediaType,
+)
 from .render import jsonable
 
-__all__ = ["MAX_BODY", "ServeUnavailable", "Server", "create_server", "make_app", "serve"]
+__all__ = [
+    "MAX_BODY",
+    "MAX_QUERY_STRING",
+    "MAX_WARNINGS_HEADER",
+    "ServeUnavailable",
+    "Server",
+    "create_server",
+    "make_app",
+    "serve",
+]
 
 StartResponse: TypeAlias = Callable[..., Any]
 WSGIApp: TypeAlias = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -42,9 +64,18 @@ WSGIApp: TypeAlias = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 MAX_BODY = 1 << 20
 """The largest PATCH body read, in bytes (1 MiB)."""
 
+MAX_WARNINGS_HEADER = 8_192
+"""The longest ``X-Querylang-Warnings`` header, in bytes; the warnings that do not fit are counted."""
+
+MAX_QUERY_STRING = 16_384
+"""The longest query string answered, in bytes: Node's default header limit, which clients of
+the reference (a Node server) already live with; a longer one is ``431``."""
+
 _ROUTE = re.compile(r"/contacts/([0-9]{1,10})/campaign-communications(?:/([0-9]{1,10}))?/?")
 _BEARER = re.compile(r"Bearer[ \t]+(-?[0-9]{1,10})[ \t]*", re.IGNORECASE)
 _JSON = "application/json; charset=utf-8"
+_EXAMPLE = '{"is_active": false}'
+_HEADER_MESSAGE = 200  # characters of a warning's message or hint in the header (they may quote a long value)
 
 
 class ServeUnavailable(RuntimeError):
@@ -75,6 +106,19 @@ def _user(environ: dict[str, Any]) -> int | None:
     return int(found.group(1))
 
 
+def _check_query_length(environ: dict[str, Any]) -> None:
+    raw = str(environ.get("QUERY_STRING", ""))
+    try:
+        size = len(raw.encode("latin-1"))  # PEP 3333: the raw bytes as latin-1 text
+    except UnicodeEncodeError:  # a server that decoded them: count them as UTF-8
+        size = len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_QUERY_STRING:
+        raise RequestHeaderFieldsTooLarge(
+            f"the query string is {size} bytes long; the limit is {MAX_QUERY_STRING} bytes "
+            "(Node's default header limit): send a shorter query"
+        )
+
+
 def _query(environ: dict[str, Any]) -> str:
     # PEP 3333 gives QUERY_STRING as latin-1 text of the raw bytes; a client may send UTF-8
     # unencoded (curl does), so the bytes are read back as UTF-8 before querylang sees them.
@@ -85,10 +129,26 @@ def _query(environ: dict[str, Any]) -> str:
         raise BadRequest("invalid query: the query string is not UTF-8; percent-encode its bytes") from None
 
 
+def _check_media_type(environ: dict[str, Any]) -> None:
+    """Refuse a body that is not ``application/json`` (parameters allowed) in UTF-8 (or no charset)."""
+    header = str(environ.get("CONTENT_TYPE") or "")
+    kind, *parameters = header.split(";")
+    kind = kind.strip().lower()
+    if kind != "application/json":
+        said = f"the Content-Type is {_clip(kind)!r}" if kind else "there is no Content-Type"
+        raise UnsupportedMediaType(f"a PATCH body must be JSON, and {said}: send Content-Type: application/json")
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset != "utf-8":
+            raise UnsupportedMediaType(
+                f"a PATCH body must be UTF-8, and the charset is {_clip(charset)!r}: send application/json "
+                "in UTF-8 (with charset=utf-8 or none)"
+            )
+
+
 def _body(environ: dict[str, Any]) -> object:
-    kind = str(environ.get("CONTENT_TYPE", "")).split(";", 1)[0].strip().lower()
-    if kind not in ("", "application/json") and not kind.endswith("+json"):
-        raise BadRequest(f"invalid body: the Content-Type is '{kind}'; send application/json")
+    _check_media_type(environ)
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -97,11 +157,27 @@ def _body(environ: dict[str, Any]) -> object:
         raise BadRequest(f"invalid body: larger than {MAX_BODY} bytes")
     data = environ["wsgi.input"].read(length) if length > 0 else b""
     if not data.strip():
-        raise BadRequest('invalid body: it is empty; send a JSON object such as {"is_active": false}')
+        raise BadRequest(f"invalid body: it is empty; send a JSON object such as {_EXAMPLE}")
     try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        # Decoded here, as UTF-8 only: json.loads would take bytes in UTF-16 or UTF-32 too.
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"invalid body: not UTF-8 (byte {error.start} cannot be read)") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
         raise BadRequest(f"invalid body: not JSON: {error}") from None
+    except RecursionError:
+        raise BadRequest(f"invalid body: nested too deeply to read; send a JSON object such as {_EXAMPLE}") from None
+    except ValueError:  # Python reads no integer of more digits than sys.get_int_max_str_digits()
+        raise BadRequest(
+            f"invalid body: it holds a number of more than {sys.get_int_max_str_digits()} digits; "
+            "is_active takes true or false"
+        ) from None
+
+
+def _clip(text: str, size: int = 60) -> str:
+    return text if len(text) <= size else text[:size] + "…"
 
 
 def _allowed(id_text: str | None) -> tuple[str, ...]:
@@ -110,6 +186,7 @@ def _allowed(id_text: str | None) -> tuple[str, ...]:
 
 def _dispatch(service: CampaignCommunications, environ: dict[str, Any]) -> tuple[object, list[tuple[str, str]]]:
     """The response body and extra headers of one request; raises a ServiceError."""
+    _check_query_length(environ)  # before anything else: the request is not read further
     route = _ROUTE.fullmatch(str(environ.get("PATH_INFO", "")))
     if route is None:
         raise NotFound(f"Page not found: {environ.get('PATH_INFO', '')}")
@@ -119,19 +196,47 @@ def _dispatch(service: CampaignCommunications, environ: dict[str, Any]) -> tuple
     if method not in allowed:
         raise MethodNotAllowed(f"Method {method} is not allowed on this path; use {', '.join(allowed)}")
     user_id = _user(environ)
+    answer: object
     if method in ("GET", "HEAD"):
         if id_text is None:
-            return service.find(contact_id, _query(environ), user_id=user_id), []
-        return service.get(contact_id, int(id_text), _query(environ), user_id=user_id), []
+            answer, warnings = service.find_with_warnings(contact_id, _query(environ), user_id=user_id)
+        else:
+            answer, warnings = service.get_with_warnings(contact_id, int(id_text), _query(environ), user_id=user_id)
+        return answer, _warnings_header(warnings)
     if user_id is None:
         raise NotAuthenticated("a PATCH needs the acting user: send 'Authorization: Bearer <user id>'")
     if environ.get("QUERY_STRING"):
         raise BadRequest("invalid query: a PATCH here takes no query string")
-    record, warnings = service.patch(contact_id, int(id_text), _body(environ), user_id=user_id)
-    headers = []
-    if warnings:
-        headers.append(("X-Querylang-Warnings", json.dumps([w.to_dict() for w in warnings])))
-    return record, headers
+    answer, found = service.patch(contact_id, int(id_text), _body(environ), user_id=user_id)
+    return answer, _warnings_header(found)
+
+
+def _warnings_header(warnings: Sequence[Diagnostic]) -> list[tuple[str, str]]:
+    """The warnings as a JSON list in ``X-Querylang-Warnings``, bounded; none without warnings.
+
+    The header holds at most ``MAX_SHOWN_DIAGNOSTICS`` warnings, each message and hint cut at
+    ``_HEADER_MESSAGE`` characters, and at most ``MAX_WARNINGS_HEADER`` bytes (ASCII: JSON
+    escapes the rest); ``X-Querylang-Warnings-More`` counts the warnings left out.
+    """
+    if not warnings:
+        return []
+    first, more = shown(warnings)
+    items: list[str] = []
+    size = 2  # the brackets
+    for warning in first:
+        item = warning.to_dict()
+        item["message"] = _clip(warning.message, _HEADER_MESSAGE)
+        item["hint"] = None if warning.hint is None else _clip(warning.hint, _HEADER_MESSAGE)
+        text = json.dumps(item)
+        if size + len(text) + 2 > MAX_WARNINGS_HEADER:
+            more += len(first) - len(items)
+            break
+        items.append(text)
+        size += len(text) + 2
+    headers = [("X-Querylang-Warnings", "[" + ", ".join(items) + "]")]
+    if more:
+        headers.append(("X-Querylang-Warnings-More", str(more)))
+    return headers
 
 
 def make_app(service: CampaignCommunications) -> WSGIApp:

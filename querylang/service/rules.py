@@ -1,7 +1,7 @@
-"""The endpoint's rules as plain functions over data: who may use a contact, and what a PATCH does.
+"""The endpoint's rules as plain functions over data: who may use a contact, which queries it runs, what a PATCH does.
 
-Every store calls these (SEMANTICS.md section 6), so the in-memory service and a database
-behind it decide alike: a store only finds, locks and writes.
+Every store calls these (SEMANTICS.md sections 4 and 6), so the in-memory service and a
+database behind it decide alike: a store only finds, locks and writes.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
-from ..errors import Diagnostic, suggest
+from ..ast import Compare, Query, conditions
+from ..errors import Diagnostic, QueryValidationError, suggest
+from ..memory.plan import stops_postgres
 from ..schema import Schema
 from .data import Contact, Team
-from .errors import Forbidden, NotFound
+from .errors import BadRequest, Forbidden, NotFound
 
-__all__ = ["access", "check_route", "read_body", "transition"]
+__all__ = ["access", "check_patterns", "check_route", "read_body", "transition"]
 
 
 def access(contact: Contact, teams: Iterable[Team], user_id: int) -> str | None:
@@ -51,6 +53,39 @@ def check_route(contact: Contact | None, teams: Iterable[Team], contact_id: int,
         raise Forbidden(f"user {user_id} may not access the communications of contact {contact_id}")
 
 
+def check_patterns(query: Query, text: str = "") -> None:
+    """Refuse a typed query holding a pattern that ends in a lone backslash, before any record is read.
+
+    PostgreSQL runs such a pattern on every row of the table, whatever the route's contact, and
+    stops the query on the first row that matches up to the backslash. An answer that depended
+    on that would let a user probe records they may not read, so the service refuses the
+    pattern up front, whatever the data (SEMANTICS.md section 4); only the query is looked at.
+
+    Args:
+        query: the typed query (``validate``); its warnings go with the refusal.
+        text: the query text its spans point into ("" for a built query).
+
+    Raises:
+        BadRequest: ``bad-pattern`` at each such pattern's value, caused by a
+            ``QueryValidationError``.
+    """
+    found = [
+        Diagnostic(
+            "bad-pattern",
+            f"'{cond.field}' {cond.op.spelling}: the pattern ends with a lone backslash, which escapes nothing; "
+            "the service refuses it before reading any record",
+            cond.value_span,
+            "write \\\\ (%5C%5C) for a literal backslash",
+        )
+        for cond in conditions(query.where)
+        if isinstance(cond, Compare) and stops_postgres(cond)
+    ]
+    if found:
+        found = sorted([*found, *query.warnings], key=lambda d: (d.span.start, d.span.end))
+        error = QueryValidationError([d for d in found if d.severity == "error"], text)
+        raise BadRequest.from_diagnostics("query", found, text) from error
+
+
 def read_body(data: object, schema: Schema) -> tuple[bool | None, list[Diagnostic]]:
     """A PATCH body -> the new ``is_active`` (None when absent) and the body's diagnostics, in key order.
 
@@ -58,7 +93,7 @@ def read_body(data: object, schema: Schema) -> tuple[bool | None, list[Diagnosti
     warning, unknown ones are errors, and ``is_active`` takes a boolean or ``"true"``/``"false"``.
     """
     if not isinstance(data, Mapping):
-        kind = "a list" if isinstance(data, list) else repr(data)
+        kind = "a list" if isinstance(data, list) else _show(data)
         return None, [
             Diagnostic("not-an-object", f"the body must be a JSON object, not {kind}", hint='send {"is_active": false}')
         ]
@@ -68,8 +103,8 @@ def read_body(data: object, schema: Schema) -> tuple[bool | None, list[Diagnosti
     for key, value in data.items():
         f = schema.field(key) if isinstance(key, str) else None
         if f is None:
-            hint = suggest(str(key), schema.field_names) or only
-            found.append(Diagnostic("unknown-field", f"unknown field {str(key)!r} in the body", hint=hint))
+            near = suggest(key, schema.field_names) if isinstance(key, str) and len(key) <= SHOWN else None
+            found.append(Diagnostic("unknown-field", f"unknown field {_name(key)} in the body", hint=near or only))
         elif not f.writeable:
             found.append(
                 Diagnostic("read-only-field", f"'{key}' is read-only; it was ignored", hint=only, severity="warning")
@@ -108,8 +143,47 @@ def transition(
     return {**record, "is_active": False, "completing_user_id": user_id, "completed_at": now.astimezone(UTC)}
 
 
+SHOWN = 60
+"""The most characters of a body's key or value that a message quotes; longer ones are cut (…)."""
+
+
 def _show(value: object) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
+    """A body's value as a message quotes it: JSON, at most ``SHOWN`` characters; never fails.
+
+    A value is read only as far as it is shown, so deep nesting, long strings and integers of
+    thousands of digits (which ``str`` refuses) cost nothing.
+    """
+    text = _json_start(value, SHOWN + 1)
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+
+
+def _json_start(value: object, budget: int) -> str:
+    """The first ``budget`` characters of the JSON of ``value``, or a little more."""
+    if value is None or isinstance(value, bool | float):
+        return json.dumps(value)
+    if isinstance(value, int):
+        if value.bit_length() > 3 * budget:  # more digits than are shown
+            return f"<an integer of about {int(value.bit_length() * 0.30103) + 1} digits>"
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value[:budget], ensure_ascii=False)
+    if isinstance(value, Mapping | list | tuple):
+        opening, closing = ("{", "}") if isinstance(value, Mapping) else ("[", "]")
+        items = iter(value.items()) if isinstance(value, Mapping) else iter(value)
+        text = opening
+        for n, item in enumerate(items):
+            if len(text) >= budget:
+                return text
+            text += ", " if n else ""
+            if isinstance(item, tuple) and isinstance(value, Mapping):
+                text += _json_start(item[0], budget - len(text)) + ": "
+                item = item[1]
+            text += _json_start(item, budget - len(text))
+        return text + closing
+    return f"<{type(value).__name__}>"
+
+
+def _name(key: object) -> str:
+    """A body's key as a message quotes it: ``'colour'``, cut at ``SHOWN`` characters."""
+    text = key if isinstance(key, str) else _show(key)
+    return repr(text) if len(text) <= SHOWN else repr(text[:SHOWN])[:-1] + "…" + repr(text)[-1]

@@ -118,11 +118,6 @@ class MemoryStore:
         with self._lock:
             return [self._records[i] for i in self._by_contact.get(contact_id, ())]
 
-    def everything(self) -> list[Record]:
-        """Every record of every contact as they are now."""
-        with self._lock:
-            return list(self._records.values())
-
     def record(self, contact_id: int, id: int) -> Record | None:
         """Record ``id`` if it is the contact's, else None."""
         with self._lock:

@@ -166,3 +166,44 @@ def test_sort_field_given_as_list_prints_no_traceback() -> None:
     result = _run("parse", "$sort[id][]=1")
     assert result.returncode in (0, 1)
     _assert_no_traceback(result)
+
+
+# ---- bounded output: at most 20 diagnostics, then how many more
+
+MANY_WARNINGS = "&".join(f"$or[{i}][campaign_name]=undefined" for i in range(30))
+MANY_ERRORS = "&".join(f"f{i}=1" for i in range(30))
+MANY_RAW = "&".join(f"$or[{i}][campaign_name]=%ZZ" for i in range(30))
+
+
+def _heads(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(("error[", "warning["))]
+
+
+@pytest.mark.parametrize(("query", "code"), [(MANY_WARNINGS, 0), (MANY_ERRORS, 1)])
+def test_check_prints_20_diagnostics_then_how_many_more(query: str, code: int) -> None:
+    result = _run("check", query)
+    assert result.returncode == code
+    assert len(_heads(result.stdout)) == 20
+    assert result.stdout.endswith("... and 10 more\n")
+    as_json = _run("check", "--format", "json", query)  # the tools' interface keeps every one
+    assert (as_json.returncode, len(json.loads(as_json.stdout))) == (code, 30)
+
+
+def test_a_bad_query_prints_20_diagnostics_then_how_many_more() -> None:
+    result = _run("parse", "&".join(f"$f{i}=1" for i in range(30)))  # unknown filters
+    assert result.returncode == 1
+    assert len(_heads(result.stderr)) == 20
+    assert result.stderr.endswith("... and 10 more\n")
+    _assert_no_traceback(result)
+
+
+def test_parse_prints_20_warnings_then_how_many_more() -> None:
+    result = _run("parse", MANY_RAW)
+    assert result.returncode == 0
+    assert len(_heads(result.stderr)) == 20
+    assert result.stderr.endswith("... and 10 more\n")
+
+
+def test_20_diagnostics_are_printed_without_a_count() -> None:
+    result = _run("check", "&".join(f"f{i}=1" for i in range(20)))
+    assert len(_heads(result.stdout)) == 20 and "more" not in result.stdout

@@ -226,3 +226,12 @@ def test_lowered_limit_is_no_warning_without_pagination() -> None:
     assert result.returncode == 0
     assert "limit-lowered" not in result.stderr
     assert len(result.stdout.splitlines()) == 400
+
+
+def test_at_most_20_warnings_are_printed_then_how_many_more() -> None:
+    query = "&".join(f"$or[{i}][campaign_name]=undefined" for i in range(30)) + "&$limit=1"
+    result = _run(query, str(JSONL))
+    assert result.returncode == 0 and json.loads(result.stdout)["total"] == 0
+    heads = [line for line in result.stderr.splitlines() if line.startswith("warning[")]
+    assert len(heads) == 20
+    assert result.stderr.endswith("... and 10 more\n")

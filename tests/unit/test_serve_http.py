@@ -22,8 +22,17 @@ from typing import Any
 
 import pytest
 
+from querylang.errors import MAX_SHOWN_DIAGNOSTICS
 from querylang.service import CampaignCommunications
-from querylang.service.http import Server, ServeUnavailable, create_server, make_app
+from querylang.service.http import (
+    MAX_QUERY_STRING,
+    MAX_WARNINGS_HEADER,
+    Server,
+    ServeUnavailable,
+    create_server,
+    make_app,
+)
+from querylang.source import Span
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_service import ASSIGNED, CONTACTS, OWNER, SHARED, STRANGER, TEAMS, USERS, _records
@@ -211,7 +220,8 @@ def test_bad_bodies_over_http(server: Server) -> None:
         user=OWNER,
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert form.status == 400 and "application/json" in form.json["message"]
+    assert (form.status, form.json["name"]) == (415, "UnsupportedMediaType")
+    assert "application/json" in form.json["message"]
     with_query = _call(server, path + "?$select[]=id", method="PATCH", body={"is_active": False}, user=OWNER)
     assert with_query.status == 400
     assert _call(server, path).json["is_active"] is True  # every refused patch changed nothing
@@ -370,6 +380,7 @@ def test_wsgi_a_bug_is_a_general_error() -> None:
             "PATH_INFO": BASE + "/10",
             "HTTP_AUTHORIZATION": "Bearer 1",
             "CONTENT_LENGTH": "5",
+            "CONTENT_TYPE": "application/json",
         }
     )
     assert status == "500 Internal Server Error"
@@ -388,3 +399,246 @@ def test_wsgi_a_body_over_the_limit_is_refused() -> None:
         }
     )
     assert status == "400 Bad Request" and "larger than" in body["message"]
+
+
+# ---------------------------------------------------------------- the query's warnings in a header
+
+
+def _warning_codes(headers: dict[str, str]) -> list[str]:
+    return [d["code"] for d in json.loads(headers.get("X-Querylang-Warnings", "[]"))]
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "codes"),
+    [
+        (BASE, "campaign_name=undefined", ["placeholder-value"]),
+        (BASE, "$limit=500", ["limit-lowered"]),
+        (BASE, "campaign_name=%ZZ&$limit=101", ["raw-value", "limit-lowered"]),
+        (BASE + "/10", "$limit=500", ["limit-lowered"]),
+        (BASE + "/10", "is_stopped_on_text_reply=false", ["text-reply-without-type"]),
+    ],
+)
+def test_get_responses_send_the_querys_warnings(path: str, query: str, codes: list[str]) -> None:
+    for method in ("GET", "HEAD"):
+        status, headers, _ = _wsgi({"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query})
+        assert (status, _warning_codes(headers)) == ("200 OK", codes)
+        starts = [d["start"] for d in json.loads(headers["X-Querylang-Warnings"])]
+        assert all(0 <= s < len(query) for s in starts)
+
+
+def test_a_query_without_warnings_sends_no_warnings_header() -> None:
+    for path in (BASE, BASE + "/10"):
+        status, headers, _ = _wsgi({"PATH_INFO": path, "QUERY_STRING": "$limit=5"})
+        assert status == "200 OK" and "X-Querylang-Warnings" not in headers
+
+
+def test_the_warnings_come_from_the_one_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The text is read and validated once; its warnings are those of that validation. (get's
+    # engine re-checks the typed query it is given, which reads no text.)
+    validation = sys.modules["querylang.validate"]  # the module; querylang.validate is the function
+    texts: list[str] = []
+    collect = validation._collect
+
+    def counted(query: object, schema: object) -> Any:
+        if isinstance(query, str):
+            texts.append(query)
+        return collect(query, schema)
+
+    monkeypatch.setattr(validation, "_collect", counted)
+    for path in (BASE, BASE + "/10"):
+        query = f"template_folder_name[$ne]=None&template_name[$ne]={path[-2:]}-seen-once"  # not in any cache
+        status, headers, _ = _wsgi({"PATH_INFO": path, "QUERY_STRING": query})
+        assert (status, _warning_codes(headers)) == ("200 OK", ["placeholder-value"])
+        assert texts == [query]
+        texts.clear()
+
+
+def test_the_library_gives_the_warnings_beside_the_answer() -> None:
+    svc = _service()
+    page, warnings = svc.find_with_warnings(76, "campaign_name[$ne]=NaN&$limit=500")
+    assert (page["limit"], [w.code for w in warnings]) == (100, ["placeholder-value", "limit-lowered"])
+    record, warnings = svc.get_with_warnings(76, 10, "template_name[$ne]=null")
+    assert (record["id"], [w.code for w in warnings]) == (10, ["placeholder-value"])
+    assert svc.find_with_warnings(76, "$limit=1")[1] == ()
+
+
+# ---------------------------------------------------------------- limits: the query string
+
+
+def test_a_query_string_over_the_limit_is_431_before_anything_else() -> None:
+    assert MAX_QUERY_STRING == 16_384
+    long = "a" * (MAX_QUERY_STRING + 1)
+    for environ in (
+        {"QUERY_STRING": long},
+        {"QUERY_STRING": long, "PATH_INFO": BASE + "/10"},
+        {"QUERY_STRING": long, "PATH_INFO": "/nowhere"},  # before routing
+        {"QUERY_STRING": long, "REQUEST_METHOD": "DELETE"},  # before the method
+        {"QUERY_STRING": long, "HTTP_AUTHORIZATION": "Basic x"},  # before the user
+        {"QUERY_STRING": long, "REQUEST_METHOD": "PATCH", "PATH_INFO": BASE + "/10", "HTTP_AUTHORIZATION": "Bearer 1"},
+    ):
+        status, _, body = _wsgi(environ)
+        assert status == "431 Request Header Fields Too Large", environ
+        assert {k: body[k] for k in ("name", "code", "className")} == {
+            "name": "RequestHeaderFieldsTooLarge",
+            "code": 431,
+            "className": "request-header-fields-too-large",
+        }
+        assert sorted(body) == ["className", "code", "message", "name"]
+        assert "16385" in body["message"] and "16384" in body["message"] and long[:100] not in body["message"]
+
+
+def test_the_query_string_limit_counts_bytes() -> None:
+    # PEP 3333: QUERY_STRING is the raw bytes as latin-1 text, so one character is one byte.
+    at_limit = "campaign_name=" + "é" * ((MAX_QUERY_STRING - 14) // 2)  # 16,384 bytes of UTF-8
+    raw = at_limit.encode().decode("latin-1")
+    assert len(raw) == MAX_QUERY_STRING
+    assert _wsgi({"QUERY_STRING": raw})[0] == "200 OK"
+    assert _wsgi({"QUERY_STRING": raw + "x"})[0].startswith("431")
+    assert _wsgi({"QUERY_STRING": "a" * MAX_QUERY_STRING})[0] == "400 Bad Request"  # an unknown field
+    # a server that hands over text beyond latin-1 is measured in UTF-8
+    assert _wsgi({"QUERY_STRING": "campaign_name=" + "€" * 5457})[0].startswith("431")
+
+
+@needs_waitress
+def test_a_long_query_string_over_http(server: Server) -> None:
+    reply = _call(server, BASE + "?campaign_name=" + "x" * MAX_QUERY_STRING)
+    assert (reply.status, reply.json["name"]) == (431, "RequestHeaderFieldsTooLarge")
+    assert _call(server, BASE + "?campaign_name=" + "x" * (MAX_QUERY_STRING - 14)).status == 200
+
+
+# ---------------------------------------------------------------- PATCH bodies: media type, encoding, shape
+
+
+def _patch(body: bytes, content_type: str | None = "application/json") -> tuple[str, dict[str, str], Any]:
+    environ = {
+        "REQUEST_METHOD": "PATCH",
+        "PATH_INFO": BASE + "/11",
+        "HTTP_AUTHORIZATION": f"Bearer {OWNER}",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    if content_type is not None:
+        environ["CONTENT_TYPE"] = content_type
+    return _wsgi(environ)
+
+
+FALSE = b'{"is_active": false}'
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "",
+        "text/plain",
+        "text/plain; charset=utf-8",
+        "application/merge-patch+json",
+        "application/x-www-form-urlencoded",
+        "application/json; charset=latin-1",
+        "application/json; charset=utf-16",
+        'application/json; charset="iso-8859-1"',
+        "application/jsonx",
+    ],
+)
+def test_a_body_that_is_not_json_in_utf8_by_its_media_type_is_415(content_type: str | None) -> None:
+    status, _, body = _patch(FALSE, content_type)
+    assert status == "415 Unsupported Media Type"
+    assert {k: body[k] for k in ("name", "code", "className")} == {
+        "name": "UnsupportedMediaType",
+        "code": 415,
+        "className": "unsupported-media-type",
+    }
+    assert "application/json" in body["message"]
+    assert _wsgi({"PATH_INFO": BASE + "/11"})[2]["is_active"] is True  # nothing changed
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "Application/JSON",
+        "application/json; charset=utf-8",
+        "application/json;charset=UTF-8",
+        'application/json; charset="utf-8"',
+        "application/json; foo=bar",
+        "application/json ; charset = utf-8 ",
+    ],
+)
+def test_json_in_utf8_is_read(content_type: str) -> None:
+    status, _, record = _patch(FALSE, content_type)
+    assert (status, record["is_active"]) == ("200 OK", False)
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b'{"is_active": "\xe9"}', "UTF-8"),
+        ('{"is_active": false}'.encode("utf-16"), "UTF-8"),  # json.loads would guess UTF-16
+        (b"\xef\xbb\xbf" + FALSE, "not JSON"),  # a byte order mark: JSON has none
+        (b"[" * 100_000 + b"]" * 100_000, "nested"),
+        (b'{"is_active": ' + b"[" * 5_000 + b"]" * 5_000 + b"}", "nested"),
+        (b'{"is_active": ' + b"9" * 5_000 + b"}", "digits"),
+        (b'{"is_active": -' + b"9" * 5_000 + b"}", "digits"),
+        (b'{"is_active": false, "x": ' + b"1" * 4_301 + b"}", "digits"),
+    ],
+)
+def test_a_body_that_cannot_be_read_is_a_bad_request(body: bytes, says: str) -> None:
+    status, _, answer = _patch(body)
+    assert (status, answer["name"]) == ("400 Bad Request", "BadRequest")
+    assert says in answer["message"]
+    assert len(json.dumps(answer)) < 1000
+
+
+def test_a_readable_but_odd_value_is_shown_briefly() -> None:
+    for value in (b"9" * 4_000, b"[" * 300 + b"]" * 300, b'"' + b"x" * 100_000 + b'"', b"1e999", b"NaN"):
+        status, _, answer = _patch(b'{"is_active": ' + value + b"}")
+        assert (status, [d["code"] for d in answer["data"]]) == ("400 Bad Request", ["not-a-boolean"])
+        assert len(json.dumps(answer)) < 1000
+
+
+# ---------------------------------------------------------------- bounded answers: error bodies, the warnings header
+
+
+def test_a_patch_with_60k_unknown_keys_answers_20_diagnostics_and_counts_the_rest() -> None:
+    body = json.dumps({f"k{i}": 1 for i in range(60_000)}).encode()
+    status, _, answer = _patch(body)
+    assert status == "400 Bad Request"
+    assert len(answer["data"]) == MAX_SHOWN_DIAGNOSTICS == 20
+    assert answer["data"][1]["message"] == "unknown field 'k1' in the body"
+    assert answer["message"].endswith("(data: the first 20 diagnostics, and 59980 more)")
+    assert len(json.dumps(answer)) < 10_000  # was 9.8 MB
+
+
+def test_the_warnings_header_holds_at_most_20_and_counts_the_rest() -> None:
+    query = "&".join(f"$or[{i}][campaign_name]=undefined" for i in range(30))
+    status, headers, _ = _wsgi({"QUERY_STRING": query})
+    assert status == "200 OK"
+    assert _warning_codes(headers) == ["placeholder-value"] * 20
+    assert headers["X-Querylang-Warnings-More"] == "10"
+    few = _wsgi({"QUERY_STRING": "campaign_name=undefined"})[1]
+    assert "X-Querylang-Warnings-More" not in few
+
+
+def test_the_warnings_header_stays_small_whatever_the_warnings_quote() -> None:
+    query = "&".join(f"$or[{i}][campaign_name]=%ZZ" + "é" * 1000 for i in range(7))
+    raw = query.encode().decode("latin-1")  # 14k bytes sent unencoded
+    status, headers, _ = _wsgi({"QUERY_STRING": raw})
+    assert status == "200 OK"
+    value = headers["X-Querylang-Warnings"]
+    assert len(value.encode("latin-1")) <= MAX_WARNINGS_HEADER
+    shown = json.loads(value)
+    assert 1 <= len(shown) < 7 and int(headers["X-Querylang-Warnings-More"]) == 7 - len(shown)
+    assert all(d["code"] == "raw-value" and d["start"] is not None for d in shown)
+    assert all(len(d["message"]) <= 203 for d in shown)  # cut, with an ellipsis
+
+
+def test_one_long_warning_is_cut_to_fit_not_left_out() -> None:
+    from querylang.errors import Diagnostic
+    from querylang.service.http import _warnings_header
+
+    long = Diagnostic("list-for-value", "é" * 5000, Span(0, 5000), hint="use " + "x" * 10_000, severity="warning")
+    (name, value), *rest = _warnings_header([long] * 3)
+    (shown,) = {json.dumps(d) for d in json.loads(value)}
+    assert name == "X-Querylang-Warnings" and rest == [] and len(json.loads(value)) == 3
+    assert len(value) <= MAX_WARNINGS_HEADER and value.isascii()
+    assert json.loads(shown)["hint"].endswith("…") and len(json.loads(shown)["hint"]) == 201

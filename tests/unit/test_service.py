@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from querylang.errors import Diagnostic, QueryError
 from querylang.service import (
@@ -30,11 +32,14 @@ from querylang.service import (
     MethodNotAllowed,
     NotAuthenticated,
     NotFound,
+    RequestHeaderFieldsTooLarge,
     ServiceError,
     Team,
+    UnsupportedMediaType,
     format_datetime,
     jsonable,
 )
+from querylang.service.store import MemoryStore
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOW = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
@@ -343,6 +348,41 @@ def test_only_read_only_fields_change_nothing_and_warn(svc: CampaignCommunicatio
     assert svc.patch(76, 10, {}, user_id=OWNER) == (before, [])
 
 
+def _nested(depth: int) -> object:
+    value: object = True
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+JSON_LIKE = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.builds(lambda digits, sign: sign * 10**digits, st.sampled_from([20, 4400, 5000]), st.sampled_from([1, -1]))
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(["true", "false", "x" * 100_000]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=10,
+)
+BODIES = st.one_of(
+    JSON_LIKE,
+    st.dictionaries(st.sampled_from(["is_active", "template_name", "id", "colour", "x" * 10_000]), JSON_LIKE),
+    st.dictionaries(st.sampled_from([1, None, ("a",)]) | st.builds(lambda: 10**5000), JSON_LIKE, max_size=2),
+    st.sampled_from([{"is_active": _nested(100_000)}, _nested(100_000), {"is_active": {"a": _nested(50_000)}}]),
+)
+
+
+@settings(max_examples=200)
+@given(BODIES)
+def test_a_patch_of_any_json_like_body_succeeds_or_raises_a_service_error(body: object) -> None:
+    try:
+        _service().patch(76, 11, body, user_id=OWNER)
+    except ServiceError as error:
+        assert len(json.dumps(error.to_dict())) < 2_000 + 1_000 * len(error.diagnostics)
+
+
 # ---------------------------------------------------------------- the route's contact
 
 
@@ -369,6 +409,71 @@ def test_an_unknown_contact_or_record_is_not_found(svc: CampaignCommunications) 
         svc.get(76, 404)
     with pytest.raises(NotFound):
         svc.patch(76, 404, {"is_active": True}, user_id=OWNER)
+
+
+# ---------------------------------------------------------------- a pattern ending in a lone backslash
+
+# Contact 77 belongs to STRANGER; "B%\\" reaches the backslash on contact 76's "Buyer Drip".
+STOPPING = [
+    "campaign_name[$like]=B%25%5C",
+    "campaign_name[$like]=%25%5C",
+    "template_name[$ilike]=%5C",
+    "id=20&$or[0][template_folder_name][$notlike]=x%5C&$or[1][is_active]=true",
+]
+
+
+@pytest.fixture
+def untouchable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any read of the store's records fails the test."""
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the store was read")
+
+    for name in ("records_of", "record", "find", "get", "update"):
+        monkeypatch.setattr(MemoryStore, name, boom)
+
+
+@pytest.mark.parametrize("query", STOPPING)
+@pytest.mark.usefixtures("untouchable")
+def test_find_and_get_refuse_a_lone_trailing_backslash_before_reading_any_record(query: str) -> None:
+    svc = _service()
+    for call in (lambda: svc.find(77, query, user_id=STRANGER), lambda: svc.get(77, 20, query, user_id=STRANGER)):
+        with pytest.raises(BadRequest) as caught:
+            call()
+        errors = [d for d in caught.value.diagnostics if d.severity == "error"]
+        assert [d.code for d in errors] == ["bad-pattern"]
+        (d,) = errors
+        assert query[d.span.start : d.span.end].endswith("%5C")
+        assert d.hint is not None and "%5C%5C" in d.hint
+        assert isinstance(caught.value.__cause__, QueryError)
+
+
+@pytest.mark.parametrize("query", STOPPING)
+def test_the_refusal_is_the_same_whatever_the_records(query: str) -> None:
+    # None of another contact's values is quoted, and the answer is the same without them.
+    alone = _service(records=[r for r in _records() if r["contact_id"] == 77])
+    answers = []
+    for svc in (_service(), alone):
+        with pytest.raises(BadRequest) as caught:
+            svc.find(77, query, user_id=STRANGER)
+        answers.append(json.dumps(caught.value.to_dict()))
+    assert answers[0] == answers[1]
+    stored = {str(v) for r in _records() if r["contact_id"] == 76 for v in r.values() if isinstance(v, str)}
+    assert [v for v in stored if v in answers[0] and v not in query] == []
+
+
+def test_the_access_rule_comes_before_the_pattern(svc: CampaignCommunications) -> None:
+    with pytest.raises(Forbidden):
+        svc.find(76, STOPPING[0], user_id=STRANGER)
+    with pytest.raises(Forbidden):
+        svc.get(76, 10, STOPPING[0], user_id=STRANGER)
+    with pytest.raises(NotFound):
+        svc.find(99, STOPPING[0])
+
+
+def test_an_escaped_backslash_at_the_end_is_a_pattern_like_any_other(svc: CampaignCommunications) -> None:
+    assert svc.find(76, "campaign_name[$like]=B%25%5C%5C")["total"] == 0
+    assert svc.get(76, 12, "campaign_name[$like]=B%25")["id"] == 12
 
 
 # ---------------------------------------------------------------- queries, $select and $load
@@ -466,6 +571,8 @@ def test_errors_mirror_feathers() -> None:
         (Forbidden, "Forbidden", 403, "forbidden"),
         (NotFound, "NotFound", 404, "not-found"),
         (MethodNotAllowed, "MethodNotAllowed", 405, "method-not-allowed"),
+        (UnsupportedMediaType, "UnsupportedMediaType", 415, "unsupported-media-type"),
+        (RequestHeaderFieldsTooLarge, "RequestHeaderFieldsTooLarge", 431, "request-header-fields-too-large"),
         (GeneralError, "GeneralError", 500, "general-error"),
     ]
     for cls, name, code, class_name in table:
@@ -766,3 +873,14 @@ def test_reads_during_patches_never_see_half_an_update() -> None:
     for t in readers:
         t.join(timeout=30)
     assert bad == []
+
+
+def test_the_exception_keeps_every_diagnostic_and_its_body_shows_20() -> None:
+    many = [Diagnostic("unknown-field", f"unknown field 'k{i}'") for i in range(25)]
+    error = BadRequest.from_diagnostics("body", many)
+    assert error.diagnostics == tuple(many)
+    body = error.to_dict()
+    assert [d["message"] for d in body["data"]] == [d.message for d in many[:20]]  # type: ignore[union-attr]
+    message = "invalid body: unknown field 'k0' (and 24 more) (data: the first 20 diagnostics, and 5 more)"
+    assert body["message"] == message
+    assert "data:" not in BadRequest.from_diagnostics("body", many[:20]).to_dict()["message"]  # type: ignore[operator]
