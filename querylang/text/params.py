@@ -58,6 +58,7 @@ class Key(NamedTuple):
     raw: bool  # an invalid escape made the decoder keep the key as written
     full: str  # the decoded key as qs sees it before reading its brackets (`a[b][]`)
     too_deep: Span | None  # where the key passes MAX_DEPTH, from its start
+    opens: tuple[int, ...]  # where each part starts as written (a segment at its `[` or `%5B`)
 
 
 class Param:
@@ -136,6 +137,10 @@ class Param:
         """The raw span of ``key_texts[i]``."""
         bounds, start = self.key.bounds, self.start
         return _span(Span, (start + bounds[2 * i], start + bounds[2 * i + 1]))
+
+    def key_from(self, i: int) -> Span:
+        """The key as written from ``key_texts[i]`` (a segment's opening bracket included) to its end."""
+        return _span(Span, (self.start + self.key.opens[i], self.key_end))
 
     def _pieces(self) -> list[Piece]:
         return [Piece(text, self.key_part_span(i), self.key.raw) for i, text in enumerate(self.key.texts)]
@@ -298,16 +303,18 @@ def _read_key(segment: re.Pattern[str], key: str) -> Key:
     """Split a key into its name and segments and decode it as a whole (all or nothing)."""
     if "[" not in key and "%5" not in key:
         name, ok = (key, True) if "%" not in key and "+" not in key else decode_component(key)
-        return _key(Key, ((name,), (0, len(key)), True, not ok, name, None))
+        return _key(Key, ((name,), (0, len(key)), True, not ok, name, None, (0,)))
     if "%" not in key:
         # PERF: raw brackets only; the grammar already checked that they pair up.
         raw = key.split("[")
         head = raw[0]
         parts = [head, *(r[:-1] for r in raw[1:])] if head else [r[:-1] for r in raw[1:]]
         bounds = [0, len(head)] if head else []
+        opens = [0] if head else []
         at = len(head)
         for r in raw[1:]:
             bounds += (at + 1, at + len(r))
+            opens.append(at)
             at += len(r) + 1
         ok = True
         texts = [part.replace("+", " ") for part in parts] if "+" in key else parts
@@ -319,8 +326,10 @@ def _read_key(segment: re.Pattern[str], key: str) -> Key:
         ok = all(good for _, good in decoded)
         texts = [text for text, _ in decoded] if ok else [_raw_piece(part) for part in parts]
         bounds = [0, len(head)] if head else []
+        opens = [0] if head else []
         for m in found:
             bounds += (m.start(1), m.end(1))
+            opens.append(m.start())
     depth = len(texts) - (1 if head else 0)
     too_deep = None
     if depth > MAX_DEPTH:
@@ -332,7 +341,7 @@ def _read_key(segment: re.Pattern[str], key: str) -> Key:
         full = texts[0] + "".join(f"[{text}]" for text in texts[1:])
     else:
         full = "".join(f"[{text}]" for text in texts)
-    return _key(Key, (tuple(texts), tuple(bounds), bool(head), not ok, full, too_deep))
+    return _key(Key, (tuple(texts), tuple(bounds), bool(head), not ok, full, too_deep, tuple(opens)))
 
 
 def _check_bracket_equals(raw_value: str, offset: int) -> None:
