@@ -166,6 +166,16 @@ def _field_conditions(report: _Report, name: str, node: Node, name_span: Span, *
     does not validate, so it reads neither a list of one as a value nor a value as a list
     (it sends them to PostgreSQL as they are, and fails or matches an array's text).
     """
+    if "[" in name or "]" in name:
+        # Only a key that fails to decode, kept whole, names such a field (SEMANTICS.md section
+        # 1), and no schema has one: unknown whatever the schema, and no Compare can hold it.
+        report.problem(
+            "unknown-field",
+            f"unknown field '{name}': an invalid percent escape keeps its key whole, brackets included",
+            name_span,
+            "write '%' as %25; a key is decoded as a whole before its brackets are read",
+        )
+        return []
     report.fields.append((name, name_span))
     if _array_index(report, name, name_span):
         return []
