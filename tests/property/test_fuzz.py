@@ -119,6 +119,10 @@ def check_total(text: str) -> None:
         for span in _node_spans(query):
             _assert_inside(span, text)
         assert_constructible(query)
+        for warning in query.warnings:
+            if warning.code == "list-for-value":  # under the brackets that make the list
+                written = text[warning.span.start : warning.span.end]
+                assert written[:1] == "[" or written[:3].lower() == "%5b", (warning, written)
     try:
         querylang.decode(text)
     except QueryError as error:
