@@ -5,9 +5,15 @@ its span in the raw text. The grammar (``grammar/querylang.lark``) is regular, s
 LALR parser this module compiles it into one regular expression made of the grammar's own
 terminal patterns: a valid query is read with that expression (the common case, several times
 faster than feeding tokens to the parser), and the parser reads what the expression refuses,
-to say where and why. Both paths build parameters with the same function, and a property test
-holds them to the same answers. Lark's trees, tokens and exceptions never leave this module: a
-text the grammar cannot read raises a positioned ``QuerySyntaxError``.
+to say where and why. Both paths build parameters with the same function, and tests hold them
+to the same answers. Lark's trees, tokens and exceptions never leave this module: a text the
+grammar cannot read raises a positioned ``QuerySyntaxError``.
+
+A key is decoded as a whole before its brackets are read, all or nothing (SEMANTICS.md section
+1). A key that fails to decode (``a%ZZ[b]``) is one plain key, kept as written: no bracket is
+read in it, so none can be unbalanced. Such keys are found first, where qs cuts them from their
+parameters, and the grammar reads the text with each of them masked by as many name characters;
+the spans stay those of the text.
 """
 
 from __future__ import annotations
@@ -55,9 +61,10 @@ class Key(NamedTuple):
     texts: tuple[str, ...]  # the decoded name (when there is one) and segments
     bounds: tuple[int, ...]  # their raw (start, end) offsets from the key's start, flattened
     has_name: bool  # False when the key starts with a bracket
-    raw: bool  # an invalid escape made the decoder keep the key as written
+    raw: bool  # the key fails to decode: one plain name, kept as written (`+` read as a space)
     full: str  # the decoded key as qs sees it before reading its brackets (`a[b][]`)
     too_deep: Span | None  # where the key passes MAX_DEPTH, from its start
+    opens: tuple[int, ...]  # where each part starts as written (a segment at its `[` or `%5B`)
 
 
 class Param:
@@ -137,6 +144,10 @@ class Param:
         bounds, start = self.key.bounds, self.start
         return _span(Span, (start + bounds[2 * i], start + bounds[2 * i + 1]))
 
+    def key_from(self, i: int) -> Span:
+        """The key as written from ``key_texts[i]`` (a segment's opening bracket included) to its end."""
+        return _span(Span, (self.start + self.key.opens[i], self.key_end))
+
     def _pieces(self) -> list[Piece]:
         return [Piece(text, self.key_part_span(i), self.key.raw) for i, text in enumerate(self.key.texts)]
 
@@ -179,18 +190,19 @@ class _Patterns(NamedTuple):
     segment: re.Pattern[str]  # one bracket segment; group 1 is what is inside
 
 
-def _build_params(tokens: list[lark.Token]) -> list[Param]:
-    """The parser's inline callback: the tokens, with positions, straight to parameters."""
+def _build_params(tokens: list[lark.Token], text: str, plain: dict[int, int]) -> list[Param]:
+    """The parser's tokens, with positions, to parameters of ``text`` (the parser read it masked)."""
     params: list[Param] = []
     index = 0
     for token in tokens:
         if token.type not in ("PARAM_FIRST", "PARAM"):
             continue
-        written: str = token.value
+        start: int = token.start_pos  # type: ignore[assignment]
+        written = text[start : token.end_pos]
         part = written.lstrip("&")
         index += len(written) - len(part)
-        start: int = token.start_pos + len(written) - len(part)  # type: ignore[operator]
-        params.append(_param(part, start, index, _parser()[1]))
+        start += len(written) - len(part)
+        params.append(_param(part, start, index, _parser()[1], plain.get(start, -1)))
     return params
 
 
@@ -199,16 +211,7 @@ def _parser() -> tuple[lark.Lark, _Patterns]:
     # PERF: lark is imported on the first parse, not with querylang (import time budget).
     import lark
 
-    class Build(lark.Transformer[lark.Token, list[Param]]):
-        def start(self, tokens: list[lark.Token]) -> list[Param]:
-            return _build_params(tokens)
-
-    parser = lark.Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        transformer=Build(),
-    )
+    parser = lark.Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="contextual")
 
     def terminal(name: str) -> str:
         return parser.get_terminal(name).pattern.to_regexp()
@@ -227,10 +230,6 @@ def _parser() -> tuple[lark.Lark, _Patterns]:
     return parser, _Patterns(query, re.compile(key, re.DOTALL), segment)
 
 
-def _raw_piece(text: str) -> str:
-    return normalize_brackets(text.replace("+", " ")) if "%" in text or "+" in text else text
-
-
 def _decode(text: str) -> tuple[str, bool]:
     return decode_component(text) if "%" in text or "+" in text else (text, True)
 
@@ -242,8 +241,71 @@ _KEYS_KEPT = 4096
 _KEY_KEPT_LENGTH = 256  # a longer key is not a field and an operator: not kept (memory stays small)
 
 
-def _param(part: str, start: int, index: int, patterns: _Patterns) -> Param:
-    """One parameter from its text (``key`` or ``key=value``) and its offset in the query."""
+# qs cuts a parameter at its first ']=' (`%5D=` too: it turns bracket escapes into brackets
+# first), or else at its first '='.
+_BRACKET_EQUALS = re.compile(r"\]=|%5[dD]=")
+_MASK = "x"  # a name character: a masked key reads as a plain name of the same length
+_NOT_ASCII_ESCAPE = re.compile("%(?![0-7][0-9A-Fa-f])")
+
+
+def _qs_key(part: str) -> str:
+    """The key as qs cuts it from its parameter."""
+    found = _BRACKET_EQUALS.search(part)
+    if found is not None:
+        return part[: found.end() - 1]
+    eq = part.find("=")
+    return part if eq < 0 else part[:eq]
+
+
+def _plain_keys(text: str) -> dict[int, int]:
+    """The keys that fail to decode: where each starts in ``text``, and its length."""
+    found: dict[int, int] = {}
+    offset = 1 if text.startswith("?") else 0
+    for part in text[offset:].split("&"):
+        if "%" in part:
+            key = _qs_key(part)
+            if "%" in key:
+                kept = _KEYS.get(key)
+                if (kept.raw if kept is not None else not decode_component(key)[1]):
+                    found[offset] = len(key)
+        offset += len(part) + 1
+    return found
+
+
+def _masked(text: str, plain: dict[int, int]) -> str:
+    """``text`` with each key that fails to decode replaced by as many name characters."""
+    pieces: list[str] = []
+    last = 0
+    for start, length in plain.items():
+        pieces += (text[last:start], _MASK * length)
+        last = start + length
+    return "".join(pieces) + text[last:]
+
+
+def _plain_key(raw_key: str) -> Key:
+    """A key that fails to decode: one name, as written but for ``+`` read as a space."""
+    name = raw_key.replace("+", " ")
+    return _key(Key, ((name,), (0, len(raw_key)), True, True, name, None, (0,)))
+
+
+def _plain_param(part: str, start: int, index: int, length: int) -> Param:
+    """A parameter whose key, its first ``length`` characters, fails to decode.
+
+    The key ends where qs cuts it, so no ']=' in the value could make qs read it otherwise.
+    """
+    key = _plain_key(part[:length])
+    key_end = start + length
+    if length == len(part):
+        return Param(start, key_end, key_end, key, "", False, index)  # noqa: FBT003
+    value, value_ok = _decode(part[length + 1 :])
+    return Param(start, key_end, start + len(part), key, value, not value_ok, index)
+
+
+def _param(part: str, start: int, index: int, patterns: _Patterns, plain: int = -1) -> Param:
+    """One parameter from its text (``key`` or ``key=value``) and its offset in the query.
+
+    ``plain``, when not -1, is the length of the parameter's key, which fails to decode.
+    """
     if index >= MAX_PARAMETERS:
         raise QuerySyntaxError.at(
             "too-many-parameters",
@@ -251,6 +313,8 @@ def _param(part: str, start: int, index: int, patterns: _Patterns) -> Param:
             Span(start, start + len(part)),
             f"send at most {MAX_PARAMETERS} parameters",
         )
+    if plain >= 0:
+        return _plain_param(part, start, index, plain)
     # The grammar has read the whole text, so the key ends at the first '=' outside brackets.
     # PERF: a key without brackets, or with balanced raw ones, ends at the first '=' of all.
     eq = part.find("=")
@@ -298,16 +362,18 @@ def _read_key(segment: re.Pattern[str], key: str) -> Key:
     """Split a key into its name and segments and decode it as a whole (all or nothing)."""
     if "[" not in key and "%5" not in key:
         name, ok = (key, True) if "%" not in key and "+" not in key else decode_component(key)
-        return _key(Key, ((name,), (0, len(key)), True, not ok, name, None))
+        return _key(Key, ((name,), (0, len(key)), True, not ok, name, None, (0,)))
     if "%" not in key:
         # PERF: raw brackets only; the grammar already checked that they pair up.
         raw = key.split("[")
         head = raw[0]
         parts = [head, *(r[:-1] for r in raw[1:])] if head else [r[:-1] for r in raw[1:]]
         bounds = [0, len(head)] if head else []
+        opens = [0] if head else []
         at = len(head)
         for r in raw[1:]:
             bounds += (at + 1, at + len(r))
+            opens.append(at)
             at += len(r) + 1
         ok = True
         texts = [part.replace("+", " ") for part in parts] if "+" in key else parts
@@ -317,10 +383,14 @@ def _read_key(segment: re.Pattern[str], key: str) -> Key:
         parts = [head, *(m.group(1) for m in found)] if head else [m.group(1) for m in found]
         decoded = [_decode(part) for part in parts]
         ok = all(good for _, good in decoded)
-        texts = [text for text, _ in decoded] if ok else [_raw_piece(part) for part in parts]
+        # A key that fails to decode is read by _plain_key, unless it ends inside a bracket
+        # (`a[b=%ZZ]` without a value), which _param refuses: its parts do not matter then.
+        texts = [text for text, _ in decoded]
         bounds = [0, len(head)] if head else []
+        opens = [0] if head else []
         for m in found:
             bounds += (m.start(1), m.end(1))
+            opens.append(m.start())
     depth = len(texts) - (1 if head else 0)
     too_deep = None
     if depth > MAX_DEPTH:
@@ -332,7 +402,7 @@ def _read_key(segment: re.Pattern[str], key: str) -> Key:
         full = texts[0] + "".join(f"[{text}]" for text in texts[1:])
     else:
         full = "".join(f"[{text}]" for text in texts)
-    return _key(Key, (tuple(texts), tuple(bounds), bool(head), not ok, full, too_deep))
+    return _key(Key, (tuple(texts), tuple(bounds), bool(head), not ok, full, too_deep, tuple(opens)))
 
 
 def _check_bracket_equals(raw_value: str, offset: int) -> None:
@@ -355,16 +425,16 @@ def _check_bracket_equals(raw_value: str, offset: int) -> None:
     )
 
 
-def _read_fast(text: str) -> list[Param] | None:
+def _read_fast(text: str, masked: str, plain: dict[int, int]) -> list[Param] | None:
     """The parameters of a valid query, read with the compiled grammar; None if it is not valid."""
     patterns = _parser()[1]
-    if patterns.query.fullmatch(text) is None:
+    if patterns.query.fullmatch(masked) is None:
         return None
     params: list[Param] = []
     offset = 1 if text.startswith("?") else 0
     for index, part in enumerate(text[offset:].split("&")):
         if part:
-            params.append(_param(part, offset, index, patterns))
+            params.append(_param(part, offset, index, patterns, plain.get(offset, -1) if plain else -1))
         offset += len(part) + 1
     return params
 
@@ -387,23 +457,23 @@ def read_params(text: str, *, fast: bool = True) -> list[Param]:
         return []
     if not text.isascii():
         _check_characters(text)
-    from lark.exceptions import UnexpectedInput, VisitError
+    from lark.exceptions import UnexpectedInput
 
+    # PERF: only an invalid escape or one of a byte above ASCII (`%ZZ`, `%E9`) can make a key fail.
+    plain = _plain_keys(text) if "%" in text and _NOT_ASCII_ESCAPE.search(text) else {}
+    masked = _masked(text, plain) if plain else text
     try:
         if fast:
-            params = _read_fast(text)
+            params = _read_fast(text, masked, plain)
             if params is not None:
                 return params
-        result: list[Param] = _parser()[0].parse(text)  # type: ignore[assignment]
+        tree = _parser()[0].parse(masked)
+        return _build_params(tree.children, text, plain)  # type: ignore[arg-type]
     except QuerySyntaxError as error:
         raise error.with_text(text) from None
-    except VisitError as error:
-        if isinstance(error.orig_exc, QuerySyntaxError):
-            raise error.orig_exc.with_text(text) from None
-        raise  # pragma: no cover - the callback raises only QuerySyntaxError
     except UnexpectedInput as error:
+        # The masked keys are plain names: the parser stops only outside them.
         raise _syntax_error(text, error).with_text(text) from None
-    return result
 
 
 def _check_characters(text: str) -> None:

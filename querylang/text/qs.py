@@ -196,6 +196,7 @@ def _merge(target: Node, source: Node) -> Node:
 
 
 _starts_with_digit = re.compile("[0-9]").match
+_PLAIN_MARK = "\udc80"  # before the group name of a key that failed to decode and holds a bracket
 
 
 def _js_key_order(key: str) -> tuple[int, int]:
@@ -215,9 +216,14 @@ def structure(params: Sequence[Param]) -> Obj:
     # parseValues: parameters with the same decoded key combine into one array, in order.
     grouped: dict[str, list[Param]] = {}
     for param in params:
-        group = grouped.get(param.full_key)
+        full = param.full_key
+        if param.key.raw and ("[" in full or "]" in full):
+            # A key that failed to decode is one name: `a%ZZ[b]` never joins `a%25ZZ[b]`, whose
+            # brackets are read. No key holds a lone surrogate, so the marked one is apart.
+            full = _PLAIN_MARK + full
+        group = grouped.get(full)
         if group is None:
-            grouped[param.full_key] = [param]
+            grouped[full] = [param]
         else:
             group.append(param)
     keys: Iterable[str] = grouped

@@ -1,7 +1,8 @@
 """The positioned qs structure -> the query AST, checking every rule of SEMANTICS.md section 2.
 
 The rules that need no schema live here: which ``$`` filters and operators exist, what must be a
-single value and what a list, the shape of ``$or`` and ``$and``, repeated keys. Every problem is
+single value and what a list (a list of one where one value is expected is that value, with a
+``list-for-value`` warning), the shape of ``$or`` and ``$and``, repeated keys. Every problem is
 collected and raised at once, each pointing at the parameter that caused it.
 """
 
@@ -24,7 +25,7 @@ from ..ast import (
     or_,
 )
 from ..errors import Diagnostic, QueryError, QueryValidationError, suggest
-from ..percent import is_array_index
+from ..percent import encode_key, encode_value, is_array_index
 from ..source import NOWHERE, Span
 from .params import read_params
 from .qs import Arr, Leaf, Node, Obj, structure
@@ -78,6 +79,30 @@ class _Report:
 # ---- values
 
 
+def _list_for_value(report: _Report, node: Arr, leaf: Leaf) -> Leaf:
+    """A list of one (``a[]=x``, ``a[0]=x``) where one value is expected: its value, with a warning.
+
+    The reference's validator (ajv, ``coerceTypes: "array"``) reads such a list as the value it
+    holds (SEMANTICS.md section 2). The warning points at the brackets that make the list, from
+    the list's first bracket to the end of the key, and its hint shows the plain form.
+    """
+    param = leaf.param
+    texts = param.key.texts
+    # A list of one is made by its one parameter's key: text/qs.py's _wrap gives the list the
+    # span of its first bracketed part, `[]` or `[0]`; the parts before it name the value.
+    first = next((i for i in range(1, len(texts)) if param.key_part_span(i) == node.span), None)
+    if first is None:  # pragma: no cover - no other node holds a list of one
+        span, hint = param.span, None
+    else:
+        names = [encode_key(text) for text in texts[:first]]
+        span = param.key_from(first)
+        hint = f"write {names[0]}{''.join(f'[{name}]' for name in names[1:])}={encode_value(leaf.text)}"
+    message = f"'{param.full_key}' is a list of one where one value is expected: read as the value '{leaf.text}'"
+    report.warnings.append(Diagnostic("list-for-value", message, span, hint, "warning"))
+    report.note_raw(leaf)
+    return leaf
+
+
 def _single(report: _Report, node: Node, what: str, key_span: Span, hint: str | None = None) -> Leaf | None:
     """The one value of a key that takes a single value."""
     if isinstance(node, Leaf):
@@ -86,10 +111,7 @@ def _single(report: _Report, node: Node, what: str, key_span: Span, hint: str | 
     if isinstance(node, Arr) and all(isinstance(item, Leaf) for item in node.values()) and not node.conflict:
         leaves = [item for item in node.values() if isinstance(item, Leaf)]
         if len(leaves) == 1:
-            # `a[]=x` and `a[0]=x` are a list of one, which the reference's validator
-            # (ajv, coerceTypes "array") takes as the single value x.
-            report.note_raw(leaves[0])
-            return leaves[0]
+            return _list_for_value(report, node, leaves[0])
         if len(leaves) > 1 and all(leaf.param.full_key == leaves[0].param.full_key for leaf in leaves):
             report.problem(
                 "repeated-key",
@@ -144,6 +166,16 @@ def _field_conditions(report: _Report, name: str, node: Node, name_span: Span, *
     does not validate, so it reads neither a list of one as a value nor a value as a list
     (it sends them to PostgreSQL as they are, and fails or matches an array's text).
     """
+    if "[" in name or "]" in name:
+        # Only a key that fails to decode, kept whole, names such a field (SEMANTICS.md section
+        # 1), and no schema has one: unknown whatever the schema, and no Compare can hold it.
+        report.problem(
+            "unknown-field",
+            f"unknown field '{name}': an invalid percent escape keeps its key whole, brackets included",
+            name_span,
+            "write '%' as %25; a key is decoded as a whole before its brackets are read",
+        )
+        return []
     report.fields.append((name, name_span))
     if _array_index(report, name, name_span):
         return []
@@ -154,12 +186,14 @@ def _field_conditions(report: _Report, name: str, node: Node, name_span: Span, *
             made_compare(name, Op.EQ, node.value_text, node.span, name_span, node.value_span, unvalidated=exact)
         ]
     if isinstance(node, Arr):
-        kinds = {type(item) for item in node.values()}
-        if not node.conflict and kinds == {Leaf} and len(node.values()) == 1:
+        values = node.values()
+        kinds = {type(item) for item in values}
+        if not node.conflict and len(values) == 1 and isinstance(values[0], Leaf):
             if exact:
                 _unvalidated_list(report, node, f"'{name}'", name_span, f"write {name}=value")
                 return []
-            return _field_conditions(report, name, node.values()[0], name_span)
+            only = _list_for_value(report, node, values[0])
+            return [made_compare(name, Op.EQ, only.value_text, only.span, name_span, only.value_span)]
         if node.conflict or len(kinds) > 1:
             report.problem(
                 "mixed-condition",

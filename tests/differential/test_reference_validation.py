@@ -278,7 +278,20 @@ SAME = [
     "id[0]=1",
     "type[0]=Text%20Contact",
     "$sort[id][]=1",
+    "$sort[id][0]=-1",
+    "$skip[]=1",
+    "type[$ne][]=Text%20Contact",
+    "id[$gt][0]=1",
+    "is_active[][]=true",
+    "$or[0][id][]=1&$or[1][is_active]=true",
     "$skip[0]=1&$skip[1]=2",
+    "is_active[0][]=true",
+    # a key that fails percent-decoding: querylang keeps it whole, the reference reads its
+    # brackets; both refuse it as an unknown field
+    "a%ZZ[b]=1",
+    "xc__proto__%5D$in%ZZ=1",
+    ".%C3%A9__proto__%ZZ%5B=1",
+    "id[%ZZ]=1",
     "$limit[a]=1",
     "id[]=1&id[]=2",
     # other whitespace between date and time: the database refuses it (404)

@@ -15,6 +15,7 @@ import pytest
 import querylang
 from querylang import Op, QueryError, QuerySyntaxError, QueryValidationError, Span
 from querylang.ast import AllOf, AnyOf, Compare, Membership, Query, Sort, and_, or_
+from querylang.errors import render
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "shape.json"
 CASES = json.loads(CORPUS.read_text(encoding="utf-8"))["cases"]
@@ -309,6 +310,120 @@ def test_list_of_one_where_one_value_is_expected_is_that_value(text: str, plain:
 def test_sort_field_given_as_list_of_one_raises_only_query_errors() -> None:
     with contextlib.suppress(QueryError):
         querylang.parse("$sort[id][]=1")
+
+
+# Each form the reference's ajv (coerceTypes "array") reads as its one value: the warning's span
+# is the brackets that make the list, from the list's first bracket to the end of the key (what
+# to delete for the plain form the hint shows).
+LIST_FOR_VALUE = [
+    pytest.param("is_active[]=true", "[]", "write is_active=true", id="field"),
+    pytest.param("$skip[]=1", "[]", "write $skip=1", id="skip"),
+    pytest.param("$limit[]=5", "[]", "write $limit=5", id="limit"),
+    pytest.param("id[0]=1", "[0]", "write id=1", id="field-index"),
+    pytest.param("id[3]=1", "[3]", "write id=1", id="field-index-with-a-gap"),
+    pytest.param("type[$ne][]=x", "[]", "write type[$ne]=x", id="operator"),
+    pytest.param("type[$ne][]=Text%20Contact", "[]", "write type[$ne]=Text%20Contact", id="operator-encoded-value"),
+    pytest.param("id[$gt][0]=1", "[0]", "write id[$gt]=1", id="operator-index"),
+    pytest.param("$sort[id][]=-1", "[]", "write $sort[id]=-1", id="sort"),
+    pytest.param("$sort[id][0]=1", "[0]", "write $sort[id]=1", id="sort-index"),
+    pytest.param("is_active[][]=true", "[][]", "write is_active=true", id="flattened-appends"),
+    pytest.param("is_active[][0]=true", "[][0]", "write is_active=true", id="append-then-index"),
+    pytest.param("is_active%5B%5D=true", "%5B%5D", "write is_active=true", id="encoded-brackets"),
+    pytest.param("is_active[%5D=true", "[%5D", "write is_active=true", id="mixed-brackets"),
+    pytest.param("[is_active][]=true", "[]", "write is_active=true", id="key-starting-with-a-bracket"),
+    pytest.param("$or[0][id][]=1", "[]", "write $or[0][id]=1", id="in-or"),
+    pytest.param("$and[0][is_active][]=false", "[]", "write $and[0][is_active]=false", id="in-and"),
+    pytest.param("$and[0][$or][0][id][]=1&$and[0][$or][1][id]=2", "[]", "write $and[0][$or][0][id]=1", id="or-in-and"),
+    pytest.param("a+b[]=x+y", "[]", "write a%20b=x%20y", id="spaces"),
+]
+
+
+@pytest.mark.parametrize(("text", "brackets", "hint"), LIST_FOR_VALUE)
+def test_list_of_one_read_as_a_value_warns_list_for_value_at_its_brackets(text: str, brackets: str, hint: str) -> None:
+    query = querylang.parse(text)
+    [warning] = query.warnings
+    assert (warning.code, warning.severity, warning.hint) == ("list-for-value", "warning", hint)
+    assert text[warning.span.start : warning.span.end] == brackets
+    assert text.index(brackets) == warning.span.start
+    assert "read as the value" in warning.message
+
+
+def test_list_for_value_message_quotes_the_key_and_the_value() -> None:
+    [warning] = querylang.parse("type[$ne][]=Text%20Contact").warnings
+    assert warning.message == (
+        "'type[$ne][]' is a list of one where one value is expected: read as the value 'Text Contact'"
+    )
+
+
+def test_list_for_value_renders_with_carets_under_the_brackets() -> None:
+    [warning] = querylang.parse("send_at[$gte]=2019-01-01&is_active[]=true").warnings
+    assert render("send_at[$gte]=2019-01-01&is_active[]=true", warning, prefix=True) == (
+        "warning[list-for-value]: 'is_active[]' is a list of one where one value is expected: "
+        "read as the value 'true' (write is_active=true)\n"
+        "  send_at[$gte]=2019-01-01&is_active[]=true\n"
+        "                                    ^^"
+    )
+
+
+def test_each_list_of_one_gets_its_own_warning() -> None:
+    text = "is_active[]=true&id[$ne][0]=3&$limit[]=5"
+    assert [(w.code, text[w.span.start : w.span.end]) for w in querylang.parse(text).warnings] == [
+        ("list-for-value", "[]"),
+        ("list-for-value", "[0]"),
+        ("list-for-value", "[]"),
+    ]
+
+
+def test_raw_value_in_a_list_of_one_gets_both_warnings() -> None:
+    assert [w.code for w in querylang.parse("campaign_name[]=%ZZ").warnings] == ["list-for-value", "raw-value"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is_active=true",
+        "type[$in][]=Text%20Contact",  # $in and $nin take lists
+        "type[$nin][0]=Text%20Contact",
+        "type[$in]=Text%20Contact",
+        "$select[]=id",
+        "$select[0]=id",
+        "$load[]=send_from_user",
+        "$sort[id]=1",
+        "$or[0][id]=1",
+        "[is_active]=true",
+    ],
+)
+def test_no_list_for_value_where_a_list_is_taken_or_none_is_written(text: str) -> None:
+    assert querylang.parse(text).warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("is_active[]=true&is_active[]=false", "repeated-key"),
+        ("$limit[]=5&$limit[]=6", "repeated-key"),
+        ("$sort[id][]=1&$sort[id][]=-1", "repeated-key"),
+        ("id[0]=1&id[1]=2", "expected-value"),
+        ("type[$ne][]=a&type[$ne][]=b", "repeated-key"),
+        ("is_active[0][]=true", "expected-value"),
+    ],
+)
+def test_a_list_of_two_or_more_where_one_value_is_expected_stays_an_error(text: str, code: str) -> None:
+    error = _problems(text)
+    assert [d.code for d in error.diagnostics] == [code]
+    assert "list-for-value" not in [d.code for d in querylang.check(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$and[0][$or][0][id]=1&$and[0][is_active][]=false",
+        "$and[0][id][0]=1&$and[0][$or][0][id]=1",
+        "$and[0][$or][0][id]=1&$and[0][campaign_name][$like][]=x",
+    ],
+)
+def test_beside_an_or_in_and_a_list_of_one_is_an_error_without_a_warning(text: str) -> None:
+    assert [(d.code, d.severity) for d in querylang.check(text)] == [("expected-value", "error")]
 
 
 # ---- every problem at once, in order, rendered with carets

@@ -73,6 +73,26 @@ def test_check_with_errors_and_warnings_exits_1() -> None:
     assert "error[not-an-integer]" in result.stdout
 
 
+def test_check_shows_list_for_value_with_carets_under_the_list() -> None:
+    result = _run("check", "type[$ne][]=Text%20Contact")
+    _no_traceback(result)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == (
+        "warning[list-for-value]: 'type[$ne][]' is a list of one where one value is expected: "
+        "read as the value 'Text Contact' (write type[$ne]=Text%20Contact)\n"
+        "  type[$ne][]=Text%20Contact\n"
+        "           ^^\n"
+    )
+
+
+def test_check_json_gives_list_for_value_with_its_span() -> None:
+    result = _run("check", "--format", "json", "id[0]=1")
+    assert result.returncode == 0
+    [found] = json.loads(result.stdout)
+    assert (found["code"], found["severity"], found["hint"]) == ("list-for-value", "warning", "write id=1")
+    assert (found["start"], found["end"]) == (2, 5)
+
+
 def test_check_of_unreadable_text_prints_the_syntax_error_and_exits_1() -> None:
     result = _run("check", "type[$in=Text")
     _no_traceback(result)

@@ -220,6 +220,22 @@ def test_query_warnings_go_to_stderr_and_the_run_succeeds() -> None:
     assert "^^^^^^^^^" in result.stderr  # under 'undefined'
 
 
+def test_list_for_value_goes_to_stderr_and_the_list_of_one_is_its_value() -> None:
+    result = _run("is_active[]=false&$limit[]=2", str(JSONL))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == querylang.find(_records(), "is_active=false&$limit=2")
+    assert result.stderr.splitlines() == [
+        "warning[list-for-value]: 'is_active[]' is a list of one where one value is expected: "
+        "read as the value 'false' (write is_active=false)",
+        "  is_active[]=false&$limit[]=2",
+        "           ^^",
+        "warning[list-for-value]: '$limit[]' is a list of one where one value is expected: "
+        "read as the value '2' (write $limit=2)",
+        "  is_active[]=false&$limit[]=2",
+        "                          ^^",
+    ]
+
+
 def test_lowered_limit_is_no_warning_without_pagination() -> None:
     assert "limit-lowered" in _run("$limit=500", str(JSONL)).stderr
     result = _run("$limit=500", str(JSONL), "--all", "--format", "jsonl")

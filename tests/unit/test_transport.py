@@ -14,8 +14,8 @@ import pytest
 
 import querylang
 from querylang import Op, QueryError, QuerySyntaxError, QueryValidationError, Span
-from querylang.ast import Compare
-from querylang.text.params import read_params
+from querylang.ast import Compare, Query
+from querylang.text.params import Piece, read_params
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "transport.json"
 CASES = json.loads(CORPUS.read_text(encoding="utf-8"))["cases"]
@@ -155,6 +155,86 @@ def test_decoded_value_gives_no_warning() -> None:
 
 def test_raw_value_is_used_as_written() -> None:
     assert querylang.parse("campaign_name[$like]=%25New%ZZ").where == Compare("campaign_name", Op.LIKE, "%25New%ZZ")
+
+
+# ---- a key that fails percent-decoding is one plain key, kept as written (SEMANTICS.md section 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "value"),
+    [
+        ("x=1&a%ZZ[b]=2", "a%ZZ[b]", "2"),
+        ("xc__proto__%5D$in%ZZ=1", "xc__proto__%5D$in%ZZ", "1"),
+        (".%C3%A9__proto__%ZZ%5B=1", ".%C3%A9__proto__%ZZ%5B", "1"),
+        ("a[b%ZZ", "a[b%ZZ", ""),
+        ("a+b%ZZ[c]=d+e", "a b%ZZ[c]", "d e"),
+        ("a%ZZ=x]=y", "a%ZZ=x]", "y"),
+        ("a%ZZ%5D=x%5D=y", "a%ZZ%5D", "x]=y"),
+        ("?a[%E9]=%C3%A9", "a[%E9]", "é"),
+    ],
+)
+def test_key_that_fails_to_decode_is_one_name_spanning_the_key(text: str, key: str, value: str) -> None:
+    param = read_params(text)[-1]
+    start = text.index(key.replace(" ", "+"))
+    assert param.name == Piece(key, Span(start, start + len(key)), raw=True)
+    assert (param.segments, param.key_span, param.value.text) == ((), Span(start, start + len(key)), value)
+    assert param.value_span == Span(min(start + len(key) + 1, len(text)), len(text))
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_key_that_fails_to_decode_raises_no_bracket_error(fast: bool) -> None:
+    for text in ("a%ZZ]=1", "a[%ZZ=1", "a[b]%ZZ[c]=1", "a%5B%ZZ", "a[[%ZZ]]=1", "%ZZ[b]c=1"):
+        assert [p.name.text for p in read_params(text, fast=fast) if p.name is not None] == [text.split("=")[0]]
+
+
+def test_bracket_error_elsewhere_is_found_where_it_is_beside_a_key_that_fails_to_decode() -> None:
+    error = _syntax_error("a%ZZ[b]=1&c]=2")
+    assert (error.diagnostic.code, error.diagnostic.span) == ("stray-bracket", Span(11, 12))
+    error = _syntax_error("a[b=%ZZ]")  # no value: qs cuts the key at '=', where it decodes
+    assert (error.diagnostic.code, error.diagnostic.span) == ("bracket-equals", Span(3, 4))
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "start", "end"),
+    [
+        ("xc__proto__%5D$in%ZZ=1", "unknown-field", 0, 20),
+        ("a%ZZ[b]=1", "unknown-field", 0, 7),
+        (".%C3%A9__proto__%ZZ%5B=1", "unknown-field", 0, 22),
+        ("id[%ZZ]=1", "unknown-field", 0, 7),
+        ("is_active=true&a%ZZ[b]=1&a%ZZ[b]=2", "unknown-field", 15, 22),
+        ("$sort[%ZZ]=1", "unknown-filter", 0, 10),
+        ("$or[0][%ZZ]=1", "unknown-filter", 0, 11),
+    ],
+)
+def test_check_reports_a_key_that_fails_to_decode_once(text: str, code: str, start: int, end: int) -> None:
+    assert [(d.code, d.span.start, d.span.end) for d in querylang.check(text)] == [(code, start, end)]
+
+
+def test_a_field_name_with_brackets_is_a_validation_error_of_parse_with_a_hint() -> None:
+    with pytest.raises(QueryValidationError) as info:
+        querylang.parse("a%ZZ[b]=1")
+    diagnostic = info.value.diagnostic
+    assert (diagnostic.code, diagnostic.span) == ("unknown-field", Span(0, 7))
+    assert diagnostic.message == (
+        "unknown field 'a%ZZ[b]': an invalid percent escape keeps its key whole, brackets included"
+    )
+    assert diagnostic.hint is not None and "%25" in diagnostic.hint
+
+
+def test_a_field_that_failed_to_decode_serializes_and_reads_back() -> None:
+    query = querylang.parse("xc__proto__%5D$in%ZZ=1&.%C3%A9__proto__%ZZ%5B=2")
+    text = querylang.serialize(query)
+    assert text == "xc__proto__%255D$in%25ZZ=1&.%25C3%25A9__proto__%25ZZ%255B=2"
+    assert querylang.parse(text) == query
+    assert querylang.decode(text) == {"xc__proto__%5D$in%ZZ": "1", ".%C3%A9__proto__%ZZ%5B": "2"}
+    # With an operator, which text can only give such a name once it is written decodably.
+    ne = Query(Compare(".%C3%A9__proto__%ZZ%5B", Op.NE, "2"))
+    assert querylang.parse(querylang.serialize(ne)) == ne
+
+
+def test_a_value_that_fails_to_decode_still_reads_encoded_brackets() -> None:
+    # Values are unchanged: qs turns %5B/%5D into brackets in the whole text before decoding.
+    assert querylang.decode("a%ZZ=%5B%ZZ&b=%5D%E9") == {"a%ZZ": "[%ZZ", "b": "]%E9"}
 
 
 # ---- limits: 1000 parameters, counting empty ones

@@ -654,6 +654,12 @@ WARNINGS = [
     ("id=1&$and[0][id]=2", "contradiction", 5, 18),
     ("$and[0][type]=Text%20Contact&$and[1][type]=Call%20Contact", "contradiction", 29, 57),
     ("$limit=101", "limit-lowered", 7, 10),
+    ("is_active[]=true", "list-for-value", 9, 11),
+    ("$skip[]=1", "list-for-value", 5, 7),
+    ("$limit[]=5", "list-for-value", 6, 8),
+    ("id[0]=1", "list-for-value", 2, 5),
+    ("type[$ne][]=Text%20Contact", "list-for-value", 9, 11),
+    ("$sort[id][]=-1", "list-for-value", 9, 11),
 ]
 
 
@@ -682,6 +688,21 @@ def test_warning_never_raises(text: str, code: str, start: int, end: int) -> Non
 )
 def test_no_warning_where_nothing_is_wrong(text: str) -> None:
     assert check(text) == []
+
+
+def test_validating_a_parsed_query_keeps_the_warnings_reading_found() -> None:
+    typed = validate(querylang.parse("is_active[]=true&campaign_name=undefined"))
+    assert [(w.code, w.span.start, w.span.end) for w in typed.warnings] == [
+        ("list-for-value", 9, 11),
+        ("placeholder-value", 31, 40),
+    ]
+
+
+def test_list_for_value_comes_with_the_errors_of_the_same_query() -> None:
+    assert [(d.code, d.severity) for d in check("$limit[]=5&id=x")] == [
+        ("list-for-value", "warning"),
+        ("not-an-integer", "error"),
+    ]
 
 
 def test_warnings_and_errors_together_raise_only_the_errors() -> None:
