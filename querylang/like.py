@@ -67,70 +67,91 @@ class EscapeAtEnd(Exception):
 _TRUE, _FALSE, _ABORT = 1, 0, -1
 
 
-def _postgres_match(text: str, t: int, pattern: str, p: int) -> int:
+def _postgres_match(text: str, pattern: str) -> int:
     """PostgreSQL's ``MatchText`` (like_match.c), character by character: TRUE, FALSE or ABORT.
+
+    MatchText recurses at each ``%``, trying the rest of the pattern at every place in the text
+    that starts with the next pattern character. A call that reaches a further ``%`` never
+    answers FALSE (it answers TRUE or ABORT, which go straight up), so only the innermost
+    ``%`` is ever resumed: one place to go back to is enough, and memory stays constant.
 
     Raises:
         EscapeAtEnd: where PostgreSQL raises its error: at a trailing backslash with text left,
             or at one that follows a ``%``.
     """
     tlen, plen = len(text), len(pattern)
-    while t < tlen and p < plen:
-        c = pattern[p]
-        if c == "\\":
-            p += 1
-            if p >= plen:
-                raise EscapeAtEnd
-            if pattern[p] != text[t]:
-                return _FALSE
-        elif c == "%":
-            p += 1
-            while p < plen:  # any run of % and _ after a %: skip the %, consume a character per _
-                if pattern[p] == "%":
-                    p += 1
-                elif pattern[p] == "_":
-                    if t >= tlen:
-                        return _ABORT
-                    t += 1
-                    p += 1
-                else:
-                    break
-            if p >= plen:
-                return _TRUE
-            if pattern[p] == "\\":
-                if p + 1 >= plen:
+    t = p = 0
+    back_p = -1  # after the latest %: where the rest of the pattern starts (-1: no % yet)
+    back_t = 0  # where that rest is being tried in the text
+    first = ""  # the character it starts with
+    while True:
+        matched = True
+        while t < tlen and p < plen:
+            c = pattern[p]
+            if c == "\\":
+                p += 1
+                if p >= plen:
                     raise EscapeAtEnd
-                first = pattern[p + 1]
+                if pattern[p] != text[t]:
+                    matched = False
+                    break
+            elif c == "%":
+                p += 1
+                while p < plen:  # any run of % and _ after a %: skip the %, consume a character per _
+                    if pattern[p] == "%":
+                        p += 1
+                    elif pattern[p] == "_":
+                        if t >= tlen:
+                            return _ABORT
+                        t += 1
+                        p += 1
+                    else:
+                        break
+                if p >= plen:
+                    return _TRUE
+                if pattern[p] == "\\":
+                    if p + 1 >= plen:
+                        raise EscapeAtEnd
+                    first = pattern[p + 1]
+                else:
+                    first = pattern[p]
+                t = text.find(first, t)
+                if t < 0:
+                    return _ABORT
+                back_p, back_t = p, t
+                continue
+            elif c != "_" and c != text[t]:
+                matched = False
+                break
+            t += 1
+            p += 1
+        if matched:
+            if t < tlen:
+                matched = False
             else:
-                first = pattern[p]
-            while t < tlen:
-                if text[t] == first:
-                    matched = _postgres_match(text, t, pattern, p)
-                    if matched != _FALSE:
-                        return matched
-                t += 1
-            return _ABORT
-        elif c != "_" and c != text[t]:
+                while p < plen and pattern[p] == "%":
+                    p += 1
+                return _TRUE if p >= plen else _ABORT
+        # FALSE: the recursion's caller, the latest %, tries the next place (or answers FALSE).
+        if back_p < 0:
             return _FALSE
-        t += 1
-        p += 1
-    if t < tlen:
-        return _FALSE
-    while p < plen and pattern[p] == "%":
-        p += 1
-    return _TRUE if p >= plen else _ABORT
+        t = text.find(first, back_t + 1)
+        if t < 0:
+            return _ABORT
+        p, back_t = back_p, t
 
 
 def postgres_like(text: str, pattern: str) -> bool:
     """``text LIKE pattern`` exactly as PostgreSQL runs it, its error included.
 
     Used for patterns ending in a lone backslash, where that error depends on the text; the
-    others go through ``like_plan``, which never backtracks.
+    others go through ``like_plan``, which never backtracks. Time O(len(text) * len(pattern)),
+    memory constant.
 
     Raises:
         EscapeAtEnd: PostgreSQL would stop the query here.
     """
-    return _postgres_match(text, 0, pattern, 0) == _TRUE
+    return _postgres_match(text, pattern) == _TRUE
 
 
 def like_plan(pattern: str) -> tuple[str, Any]:
