@@ -7,7 +7,8 @@ that the matching reaches the backslash with. The pattern is split on ``%`` into
 fixed-length pieces, which are found leftmost-first: O(len(text) * len(pattern)) for any
 pattern, where a backtracking regular expression can take exponential time
 (``%a%a%a%a%a%b`` against a long run of ``a``). Simple shapes become ``==``, ``in``,
-``startswith`` or ``endswith``.
+``startswith`` or ``endswith``. Planning a pattern is linear in its length: a piece is its
+literal runs at fixed offsets (the ``_`` between them are gaps), found with ``str.find``.
 """
 
 from __future__ import annotations
@@ -18,41 +19,92 @@ from typing import Any
 
 __all__ = ["EscapeAtEnd", "ends_with_lone_escape", "fold_case", "like_matcher", "like_plan", "postgres_like"]
 
+_SPECIAL = re.compile(r"\\.|%+|_+", re.DOTALL)  # an escape, a run of %, a run of _
 
-def _like_pieces(pattern: str) -> list[list[str | None]]:
-    """The pattern split on unescaped ``%``: each piece a list of characters, None for ``_``."""
-    pieces: list[list[str | None]] = [[]]
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "\\" and i + 1 < n:  # an escape (like_plan keeps a trailing lone one from here)
-            pieces[-1].append(pattern[i + 1])
-            i += 2
-            continue
-        if c == "%":
-            pieces.append([])
-        elif c == "_":
-            pieces[-1].append(None)
+
+class _Piece:
+    """A fixed-length piece of a pattern (between ``%``): literal runs at offsets, ``_`` between.
+
+    ``find(text, pos, end)`` gives the leftmost start of the piece in ``text[pos:end]``, or -1:
+    it looks for the longest run with ``str.find`` and checks the others at their offsets.
+    """
+
+    __slots__ = ("anchor", "at", "others", "size")
+
+    def __init__(self, size: int, runs: list[Any]) -> None:
+        # runs: [offset, text, offset, text, ...], flat (a pair each costs more memory)
+        self.size = size
+        self.at, self.anchor, self.others = 0, "", ()
+        if runs:
+            best = max(range(0, len(runs), 2), key=lambda i: len(runs[i + 1]))
+            self.at, self.anchor = runs[best], runs[best + 1]
+            self.others = tuple(runs[:best] + runs[best + 2 :])
+
+    @property
+    def literal(self) -> str | None:
+        """The piece's text when it has no ``_``, else None."""
+        return self.anchor if len(self.anchor) == self.size else None
+
+    def find(self, text: str, pos: int, end: int) -> int:
+        size, at, anchor, others = self.size, self.at, self.anchor, self.others
+        last = end - size  # the last start that leaves room for the piece
+        if last < pos:
+            return -1
+        if not anchor:
+            return pos
+        stop = last + at + len(anchor)
+        found = text.find(anchor, pos + at, stop)
+        while found >= 0:
+            start = found - at
+            for i in range(0, len(others), 2):
+                if not text.startswith(others[i + 1], start + others[i]):
+                    break
+            else:
+                return start
+            found = text.find(anchor, found + 1, stop)
+        return -1
+
+
+def _like_pieces(pattern: str) -> list[_Piece]:
+    """The pattern split on unescaped ``%`` into pieces; one pass over the pattern."""
+    pieces: list[_Piece] = []
+    runs: list[Any] = []  # the current piece's literal runs: offset, text, offset, text, ...
+    run: list[str] = []  # the literal run being read, in parts (an escape splits the pattern)
+    size = start = 0  # the current piece's length so far; where the run being read starts
+
+    def literal(text: str) -> None:
+        nonlocal size, start
+        if not run:
+            start = size
+        run.append(text)
+        size += len(text)
+
+    def end_run() -> None:
+        if run:
+            runs.extend((start, "".join(run)))
+            run.clear()
+
+    i = 0
+    for m in _SPECIAL.finditer(pattern):
+        if m.start() > i:
+            literal(pattern[i : m.start()])
+        i = m.end()
+        token = m.group()
+        if token[0] == "\\":  # an escape (like_plan keeps a trailing lone one from here)
+            literal(token[1])
+        elif token[0] == "_":
+            end_run()
+            size += len(token)
         else:
-            pieces[-1].append(c)
-        i += 1
+            end_run()
+            if size or not pieces:  # an empty piece between two % matches anywhere: left out
+                pieces.append(_Piece(size, runs))
+                runs, size = [], 0
+    if i < len(pattern):
+        literal(pattern[i:])
+    end_run()
+    pieces.append(_Piece(size, runs))
     return pieces
-
-
-def _piece_finder(piece: list[str | None]) -> tuple[int, Callable[[str, int, int], int]]:
-    """A piece's length, and a function giving the leftmost start in ``text[pos:end]`` or -1."""
-    size = len(piece)
-    if None not in piece:
-        literal = "".join(c for c in piece if c is not None)
-        return size, lambda text, pos, end: text.find(literal, pos, end)
-    # A fixed-length regex (literals and '.'): no quantifier, so no backtracking.
-    rx = re.compile("".join("." if c is None else re.escape(c) for c in piece), re.DOTALL)
-
-    def find(text: str, pos: int, end: int) -> int:
-        m = rx.search(text, pos, end)
-        return -1 if m is None else m.start()
-
-    return size, find
 
 
 def ends_with_lone_escape(pattern: str) -> bool:
@@ -158,15 +210,15 @@ def like_plan(pattern: str) -> tuple[str, Any]:
     """How to test ``pattern``: ``("eq"|"in"|"prefix"|"suffix", text)``, or ``("call", matcher)``.
 
     A pattern ending in a lone backslash gets ``postgres_like``, which may raise ``EscapeAtEnd``.
+    Planning takes time and memory linear in the pattern's length.
     """
     if ends_with_lone_escape(pattern):
         return "call", lambda text: postgres_like(text, pattern)
     pieces = _like_pieces(pattern)
-    literal = [None not in p for p in pieces]
-    texts = ["".join(c for c in p if c is not None) for p in pieces]
-    if len(pieces) == 1 and literal[0]:
+    texts = [piece.literal for piece in pieces]
+    if len(pieces) == 1 and texts[0] is not None:
         return "eq", texts[0]
-    if all(literal):
+    if None not in texts:
         inner = [t for t in texts[1:-1] if t]
         if not inner and not texts[-1]:
             return ("prefix", texts[0]) if texts[0] else ("in", "")
@@ -177,30 +229,32 @@ def like_plan(pattern: str) -> tuple[str, Any]:
     return "call", _like_function(pieces)
 
 
-def _like_function(pieces: list[list[str | None]]) -> Callable[[str], bool]:
-    head_size, head_find = _piece_finder(pieces[0])
+def _like_function(pieces: list[_Piece]) -> Callable[[str], bool]:
+    head = pieces[0]
     if len(pieces) == 1:
+        size = head.size
 
         def whole(text: str) -> bool:
-            return len(text) == head_size and head_find(text, 0, head_size) == 0
+            return len(text) == size and head.find(text, 0, size) == 0
 
         return whole
-    tail_size, tail_find = _piece_finder(pieces[-1])
-    middle = [_piece_finder(p) for p in pieces[1:-1] if p]
-    least = head_size + tail_size + sum(size for size, _ in middle)
+    tail = pieces[-1]
+    head_size, tail_size = head.size, tail.size
+    middle = [piece for piece in pieces[1:-1] if piece.size]
+    least = head_size + tail_size + sum(piece.size for piece in middle)
 
     def match(text: str) -> bool:
         # Greedy leftmost is exact for fixed-length pieces between '%': taking the earliest
         # place for each piece leaves the most room for the rest. O(len(text) * len(pattern)).
         n = len(text)
-        if n < least or head_find(text, 0, head_size) != 0 or tail_find(text, n - tail_size, n) != n - tail_size:
+        if n < least or head.find(text, 0, head_size) != 0 or tail.find(text, n - tail_size, n) != n - tail_size:
             return False
         pos, end = head_size, n - tail_size
-        for size, find in middle:
-            at = find(text, pos, end)
+        for piece in middle:
+            at = piece.find(text, pos, end)
             if at < 0:
                 return False
-            pos = at + size
+            pos = at + piece.size
         return True
 
     return match

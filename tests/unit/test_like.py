@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from querylang.like import EscapeAtEnd, ends_with_lone_escape, fold_case, like_matcher, postgres_like
+from querylang.like import EscapeAtEnd, ends_with_lone_escape, fold_case, like_matcher, like_plan, postgres_like
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "differential"))
 from reference_eval import like as dynamic_like
@@ -156,3 +157,27 @@ def test_ilike_matcher_agrees_with_dynamic_programming_on_folded_text(text: str,
 def test_pieces_with_gaps_are_found_at_their_offsets(pattern: str, text: str, matches: bool) -> None:
     assert like_matcher(pattern)(text) is matches
     assert dynamic_like(text, pattern) is matches
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        ("%_a" * 90_000)[:262_144],
+        ("a_" * 140_000)[:262_144],
+        ("%a\\%" * 70_000)[:262_144],
+        "_" * 262_144,
+        "%" * 262_144,
+    ],
+    ids=["percent-gap-letter", "letter-gap", "escaped-percents", "gaps", "percents"],
+)
+def test_planning_a_long_pattern_takes_memory_linear_in_its_length(pattern: str) -> None:
+    # Before issue 11 a piece was a list of characters and a regular expression: ~140 bytes
+    # per character of pattern (a 1 MB $like value held 187 MiB while compiling).
+    tracemalloc.start()
+    try:
+        like_plan(pattern)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * len(pattern)
+    assert like_matcher(pattern)("a" * 10) is (pattern == "%" * len(pattern))
