@@ -43,11 +43,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..ast import Query
+from ..ast import Query, conditions
 from ..schema import CONTACT_COMMUNICATIONS, Schema
 from ..validate import validate
-from .plan import fields
-from .rows import OnError, Record, raise_at
+from .plan import fields, stops_postgres
+from .rows import OnError, PatternStop, Record, raise_at
 from .scans import ALL, generate
 
 __all__ = ["Compiled", "compile"]
@@ -125,6 +125,18 @@ class Compiled:
         return scan
 
 
+def _naming_stops(predicate: Callable[[Record], bool]) -> Callable[[Record], bool]:
+    """``predicate``, naming the record in the ``bad-pattern`` error of a pattern PostgreSQL stops on."""
+
+    def named(record: Record) -> bool:
+        try:
+            return predicate(record)
+        except PatternStop as stop:
+            raise stop.error(record, None) from None
+
+    return named
+
+
 def _projection(names: tuple[str, ...]) -> Callable[[Record], dict[str, Any]]:
     def project(record: Record) -> dict[str, Any]:
         return {name: record.get(name) for name in names}
@@ -175,13 +187,14 @@ def _compile(query: object, schema: Schema) -> Compiled:
     assert written is None or isinstance(written, int)
     build, source = generate(typed, schema)
     made = build("sort_key") if typed.sort else build()
+    stopping = any(stops_postgres(c) for c in conditions(typed.where))
     touched = dict.fromkeys(fields(typed.where) + [s.field for s in typed.sort])
     return Compiled(
         query=typed,
         schema=schema,
         written_limit=written,
         fields=tuple(touched),
-        predicate=made["predicate"],
+        predicate=_naming_stops(made["predicate"]) if stopping else made["predicate"],
         sort_key=made.get("sort_key"),
         project=_projection(typed.select) if typed.select is not None else None,
         source=source,
