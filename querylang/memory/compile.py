@@ -5,7 +5,9 @@ the tests, ``scans`` the functions around them, in the order ``plan`` gives): th
 become straight-line tests, ordered cheap first (booleans, integers, equality, then date-times,
 then patterns), and each record value is read and coerced only when a test first needs it. Only
 names made there go into that source; every field name and value from the query is bound
-through the namespace, never formatted into the text (STYLE.md, "Compile and evaluate").
+through the namespace, never formatted into the text (STYLE.md, "Compile and evaluate"). A
+query of more than ``CLOSURES_ABOVE`` tests is built from closures instead (``closures``),
+which follow the same plan and answer alike, so that compiling costs little whatever its size.
 
 The SQL rules it follows (SEMANTICS.md section 4, the reference being PostgreSQL):
 
@@ -26,8 +28,9 @@ The SQL rules it follows (SEMANTICS.md section 4, the reference being PostgreSQL
   ``like.fold_case`` of both sides; ``$notlike`` is NOT LIKE. The matcher never backtracks: it
   finds the fixed-length pieces between ``%`` leftmost-first. A pattern ending in a lone
   backslash runs as PostgreSQL runs it (``like.postgres_like``): it matches no value, and it
-  stops the query with ``bad-pattern`` on a value that matches up to the backslash; it runs
-  before every other test, as PostgreSQL tests it on every row (``plan.pattern_plan``).
+  stops the query with ``bad-pattern`` on a value that matches up to the backslash, naming the
+  field and the record, never the value; it runs before every other test, as PostgreSQL tests
+  it on every row (``plan.pattern_plan``).
 - Text compares by code point, booleans as ``false < true`` (sections 3, 4): Python's order.
 - Sort (section 4): ascending puts nulls last, descending puts them first; ties keep the input
   order (every sort here is stable).
@@ -41,19 +44,30 @@ import dataclasses
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..ast import Query, conditions
 from ..schema import CONTACT_COMMUNICATIONS, Schema
 from ..validate import validate
+from . import closures
 from .plan import fields, stops_postgres
 from .rows import OnError, PatternStop, Record, raise_at
 from .scans import ALL, generate
 
-__all__ = ["Compiled", "compile"]
+__all__ = ["CLOSURES_ABOVE", "Compiled", "compile"]
 
 _NO_MAX = 2**63 - 1  # a schema maximum that never lowers $limit
 
+Engine = Literal["generated", "closures"]
+
+CLOSURES_ABOVE = 32
+"""A query with more tests than this (its conditions, each ``$or`` branch's counted) is
+evaluated by closures (``memory/closures.py``) instead of generated code. Not a limit: both
+answer alike. Generated code is 2 to 10 times faster per record, but compiling it costs about
+0.3 ms and 8 KiB per test, and more than linearly past a few hundred tests (a 999-branch
+``$or`` took ~0.6 s and 44 MiB); closures cost ~0.03 ms per test. At 32 tests generated code
+pays back its compile time only over a few thousand records (``benchmarks/bench_compile.py``
+prints the measurements)."""
 
 # ---------------------------------------------------------------- the compiled query
 
@@ -76,7 +90,9 @@ class Compiled:
             ``$sort`` order (nulls last ascending, first descending); None without ``$sort``.
         project: ``project(record) -> dict`` with exactly the ``$select`` fields (missing ones
             null); None without ``$select``.
-        source: the generated Python source, for debugging.
+        source: the generated Python source, for debugging (a note for closures).
+        engine: ``"generated"`` (Python source compiled for the query) or ``"closures"``
+            (above ``CLOSURES_ABOVE`` tests); both answer alike.
     """
 
     query: Query
@@ -87,6 +103,7 @@ class Compiled:
     sort_key: Callable[[Record], Any] | None
     project: Callable[[Record], dict[str, Any]] | None
     source: str = dataclasses.field(repr=False)
+    engine: Engine = dataclasses.field(repr=False)
     _build: Callable[..., dict[str, Any]] = dataclasses.field(repr=False)
     _scans: dict[str, Callable[..., tuple[int, list[Record]]]] = dataclasses.field(repr=False, default_factory=dict)
 
@@ -179,13 +196,17 @@ def _compile_text(text: str, schema: Schema) -> Compiled:
     return _compile(text, schema)
 
 
-def _compile(query: object, schema: Schema) -> Compiled:
-    typed = validate(query, schema)
+def _compile(query: object, schema: Schema, *, engine: Engine | None = None) -> Compiled:
+    """``compile`` without the cache; ``engine`` ("generated" or "closures") overrides the size rule."""
+    typed = validate(query, _unbounded(schema))
     written = typed.limit
-    if any(w.code == "limit-lowered" for w in typed.warnings):
-        written = validate(query, _unbounded(schema)).limit
     assert written is None or isinstance(written, int)
-    build, source = generate(typed, schema)
+    if written is not None and schema.max_limit is not None and written > schema.max_limit:
+        # PERF: lowers $limit, with its warning, without reading the text again (~5 times faster).
+        typed = validate(typed, schema)
+    if engine is None:
+        engine = "closures" if len(fields(typed.where)) > CLOSURES_ABOVE else "generated"
+    build, source = closures.build(typed, schema) if engine == "closures" else generate(typed, schema)
     made = build("sort_key") if typed.sort else build()
     stopping = any(stops_postgres(c) for c in conditions(typed.where))
     touched = dict.fromkeys(fields(typed.where) + [s.field for s in typed.sort])
@@ -198,5 +219,6 @@ def _compile(query: object, schema: Schema) -> Compiled:
         sort_key=made.get("sort_key"),
         project=_projection(typed.select) if typed.select is not None else None,
         source=source,
+        engine=engine,
         _build=build,
     )

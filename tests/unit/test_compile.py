@@ -353,6 +353,28 @@ def test_compile_keeps_the_written_limit_for_unpaginated_use() -> None:
     assert compiled.written_limit == 500
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$limit=500",
+        "$limit=50",
+        "$limit=100",
+        "",
+        "id=1&$limit=101&$skip=3",
+        "campaign_name[$like]=%New%&type=Text%20Contact&$limit=5000&$sort[send_at]=-1&template_name=undefined",
+        "is_stopped_on_text_reply=true&template_name[$like]=a%5C&$limit=%35%30%30",
+        "$or[0][id]=1&$or[1][send_at][$gt]=2030-01-01&$or[1][send_at][$lt]=2020-01-01&$limit=999",
+    ],
+)
+def test_compile_types_the_query_as_validate_does(text: str) -> None:
+    # compile reads the text once, with no maximum, and lowers $limit from the typed query.
+    typed = querylang.validate(text)
+    compiled = querylang.compile(text)
+    assert compiled.query == typed
+    assert compiled.query.warnings == typed.warnings
+    assert compiled.query.limit_span == typed.limit_span
+
+
 def test_generated_source_holds_no_value_from_the_query() -> None:
     evil = "x'); import os; os._exit(3); ('"
     compiled = querylang.compile(
