@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -54,7 +56,7 @@ from .plan import fields, stops_postgres
 from .rows import OnError, PatternStop, Record, raise_at
 from .scans import ALL, generate
 
-__all__ = ["CLOSURES_ABOVE", "Compiled", "compile"]
+__all__ = ["CACHED_TEXT_MAX", "CACHE_BYTES", "CLOSURES_ABOVE", "Compiled", "compile"]
 
 _NO_MAX = 2**63 - 1  # a schema maximum that never lowers $limit
 
@@ -68,6 +70,23 @@ answer alike. Generated code is 2 to 10 times faster per record, but compiling i
 ``$or`` took ~0.6 s and 44 MiB); closures cost ~0.03 ms per test. At 32 tests generated code
 pays back its compile time only over a few thousand records (``benchmarks/bench_compile.py``
 prints the measurements)."""
+
+CACHED_TEXT_MAX = 4096
+"""Query texts longer than this (in characters) are compiled each time, never cached, so that
+large distinct queries neither fill the cache nor push out the ordinary ones."""
+
+CACHE_BYTES = 32 * 2**20
+"""What the compile cache of query texts may hold in all, in bytes, by each compiled query's
+estimated footprint (``_footprint``); it holds at most ``_CACHE_ENTRIES`` texts, least recently
+used first out."""
+
+_CACHE_ENTRIES = 256
+# Per compiled query: its text, its typed query and functions, in bytes (upper bounds of what
+# tracemalloc measures, checked by tests/unit/test_compile_cache.py).
+_BASE_BYTES = 16 * 1024
+_TEXT_BYTES = 64  # per character of text: the text, its values, the typed query
+_TEST_BYTES: dict[str, int] = {"generated": 12 * 1024, "closures": 3 * 1024}  # per test and sort key
+
 
 # ---------------------------------------------------------------- the compiled query
 
@@ -170,7 +189,9 @@ def compile(query: Query | str | object, schema: Schema | None = None) -> Compil
     """Validate a query and compile it for evaluation over records.
 
     ``compile("send_at[$gte]=2019-01-01&$sort[send_at]=-1").predicate(record)`` tests one
-    record; ``querylang.find`` runs the whole page.
+    record; ``querylang.find`` runs the whole page. The same text compiles once: texts of up to
+    ``CACHED_TEXT_MAX`` characters are kept, the most recently used first, within
+    ``CACHE_BYTES``.
 
     Args:
         query: query text, a ``Query`` AST (typed or not), or a builder query.
@@ -186,14 +207,69 @@ def compile(query: Query | str | object, schema: Schema | None = None) -> Compil
     if isinstance(query, Compiled):
         return query
     schema = schema or CONTACT_COMMUNICATIONS
-    if isinstance(query, str):
-        return _compile_text(query, schema)
-    return _compile(query, schema)
+    if not isinstance(query, str):
+        return _compile(query, schema)
+    if len(query) > CACHED_TEXT_MAX:
+        return _compile(query, schema)
+    found = _CACHE.get((query, schema))
+    if found is None:
+        found = _compile(query, schema)
+        _CACHE.put((query, schema), found, _footprint(query, found))
+    return found
 
 
-@functools.lru_cache(maxsize=256)
-def _compile_text(text: str, schema: Schema) -> Compiled:
-    return _compile(text, schema)
+def _footprint(text: str, compiled: Compiled) -> int:
+    """An upper bound of the memory a cached compiled query holds, in bytes."""
+    tests = len(fields(compiled.query.where)) + len(compiled.query.sort)
+    return _BASE_BYTES + _TEXT_BYTES * len(text) + _TEST_BYTES[compiled.engine] * tests
+
+
+class _Cache:
+    """Compiled queries by text and schema, least recently used first out, within a byte budget."""
+
+    def __init__(self, budget: int, entries: int) -> None:
+        self.budget = budget
+        self.entries = entries
+        self._held: OrderedDict[tuple[str, Schema], tuple[Compiled, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, Schema]) -> Compiled | None:
+        with self._lock:
+            held = self._held.get(key)
+            if held is None:
+                return None
+            self._held.move_to_end(key)
+            return held[0]
+
+    def put(self, key: tuple[str, Schema], compiled: Compiled, size: int) -> None:
+        if size > self.budget:
+            return
+        with self._lock:
+            old = self._held.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._held[key] = compiled, size
+            self._bytes += size
+            while self._bytes > self.budget or len(self._held) > self.entries:
+                _, (_, dropped) = self._held.popitem(last=False)
+                self._bytes -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._held.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    @property
+    def bytes(self) -> int:
+        """The estimated footprint of what is held."""
+        return self._bytes
+
+
+_CACHE = _Cache(CACHE_BYTES, _CACHE_ENTRIES)
 
 
 def _compile(query: object, schema: Schema, *, engine: Engine | None = None) -> Compiled:
