@@ -35,7 +35,9 @@ class _Piece:
         # runs: [offset, text, offset, text, ...], flat (a pair each costs more memory)
         self.size = size
         self.at, self.anchor, self.others = 0, "", ()
-        if runs:
+        if len(runs) == 2:
+            self.at, self.anchor = runs
+        elif runs:
             best = max(range(0, len(runs), 2), key=lambda i: len(runs[i + 1]))
             self.at, self.anchor = runs[best], runs[best + 1]
             self.others = tuple(runs[:best] + runs[best + 2 :])

@@ -21,7 +21,7 @@ from typing import Any
 from ..ast import PATTERN_OPS, AllOf, AnyOf, Compare, Expr, Membership, Op, Query
 from ..like import fold_case
 from ..schema import Field, FieldType, RecordError, Schema
-from .plan import cost, items, needs_null_guard, pattern_plan, rejects_null
+from .plan import PatternPlans, cost, items, needs_null_guard, rejects_null
 from .rows import Flip, OnError, PatternStop, Record, coercer, not_a_record
 from .scans import ALL
 
@@ -168,7 +168,7 @@ def _optimistic(f: Field, co: Callable[[object], object], cond: Compare | Member
 # ---- tests (codegen.test): whether a typed value, known non-null where needed, passes
 
 
-def _test(f: Field, cond: Compare | Membership) -> Test:
+def _test(f: Field, cond: Compare | Membership, plans: PatternPlans) -> Test:
     if isinstance(cond, Membership):
         values = frozenset(v for v in cond.values if v is not None)
         if cond.op is Op.IN:
@@ -184,7 +184,7 @@ def _test(f: Field, cond: Compare | Membership) -> Test:
             return lambda v: v is not None
         return lambda v: False  # `< NULL` and the other ranges are unknown: never true
     if op in PATTERN_OPS:
-        return _pattern_test(cond)
+        return _pattern_test(cond, plans)
     if f.type is FieldType.BOOLEAN and op is Op.EQ:
         return lambda v: v is x
     if f.type is FieldType.BOOLEAN and op is Op.NE:
@@ -204,8 +204,8 @@ def _test(f: Field, cond: Compare | Membership) -> Test:
     return lambda v: not v < x
 
 
-def _pattern_test(cond: Compare) -> Test:
-    kind, arg = pattern_plan(cond)
+def _pattern_test(cond: Compare, plans: PatternPlans) -> Test:
+    kind, arg = plans(cond)
     match: Test = arg
     if kind != "call":
         match = {
@@ -232,8 +232,9 @@ def _pattern_test(cond: Compare) -> Test:
 class _Builder:
     """What the closures of one query share: the schema, and each field's coercer and loaders."""
 
-    def __init__(self, schema: Schema, *, eager: bool) -> None:
+    def __init__(self, schema: Schema, plans: PatternPlans, *, eager: bool) -> None:
         self.schema = schema
+        self.plans = plans
         self.eager = eager
         self._loaders: dict[tuple[str, bool], Callable[[Record], Any]] = {}
         self._coercers: dict[str, Callable[[object], object]] = {}
@@ -277,7 +278,7 @@ class _Conjunction:
         self.passes = _all_of(steps)
 
     def _condition(self, b: _Builder, f: Field, cond: Compare | Membership, *, guarded: bool) -> Step:
-        test = _test(f, cond)
+        test = _test(f, cond, b.plans)
         known = self.slots.get(f.name)
         if known is not None:
             return lambda r, values: test(values[known])
@@ -463,11 +464,12 @@ def build(query: Query, schema: Schema) -> tuple[Callable[..., dict[str, Any]], 
         the text ``Compiled.source`` shows.
     """
     conditions = items(query.where)
+    plans = PatternPlans()
     made: dict[str, Any] = {}
 
     def eager() -> tuple[Step, int]:
         if "eager" not in made:
-            conj = _Conjunction(_Builder(schema, eager=True), conditions)
+            conj = _Conjunction(_Builder(schema, plans, eager=True), conditions)
             made["eager"] = conj.passes, conj.size
         got: tuple[Step, int] = made["eager"]
         return got
@@ -479,7 +481,7 @@ def build(query: Query, schema: Schema) -> tuple[Callable[..., dict[str, Any]], 
     def scan(name: str) -> Callable[..., tuple[int, list[Record]]]:
         kind = name.removesuffix("_seq")  # one closure serves lists and other iterables
         if kind not in made:
-            b = _Builder(schema, eager=False)
+            b = _Builder(schema, plans, eager=False)
             conj = _Conjunction(b, conditions)
             if kind == "window":
                 made[kind] = _window(conj, predicate)
@@ -505,6 +507,6 @@ def build(query: Query, schema: Schema) -> tuple[Callable[..., dict[str, Any]], 
 
 def _public_sort_key(query: Query, schema: Schema) -> Callable[[Record], Any]:
     """``Compiled.sort_key``: ascending for sorted() or heapq.nsmallest, every descending part flipped."""
-    b = _Builder(schema, eager=False)
+    b = _Builder(schema, PatternPlans(), eager=False)
     key = _key([(_from_record(b.loader(b.field(s.field), fail=False)), int(s.direction), False) for s in query.sort], 1)
     return lambda r: key(r, [])

@@ -65,11 +65,12 @@ Engine = Literal["generated", "closures"]
 CLOSURES_ABOVE = 32
 """A query with more tests than this (its conditions, each ``$or`` branch's counted) is
 evaluated by closures (``memory/closures.py``) instead of generated code. Not a limit: both
-answer alike. Generated code is 2 to 10 times faster per record, but compiling it costs about
-0.3 ms and 8 KiB per test, and more than linearly past a few hundred tests (a 999-branch
-``$or`` took ~0.6 s and 44 MiB); closures cost ~0.03 ms per test. At 32 tests generated code
-pays back its compile time only over a few thousand records (``benchmarks/bench_compile.py``
-prints the measurements)."""
+answer alike. Generated code is 2 to 10 times faster per record, and pays back its compile
+time after some 1,000 to 10,000 records whatever the query's size; but compiling it costs
+~0.4 ms and ~10 KiB per test at worst, more than linearly past a hundred (a 999-branch ``$or``
+took ~0.6 s and 44 MiB), where closures cost ~0.03 ms per test. At 32 tests the generated
+code of the costliest shapes still compiles in ~12 ms and ~4 MiB; ``benchmarks/bench_compile.py``
+prints the measurements."""
 
 CACHED_TEXT_MAX = 4096
 """Query texts longer than this (in characters) are compiled each time, never cached, so that
