@@ -1,8 +1,8 @@
 """Typed query -> predicate, sort key and scans made of closures, for queries too large to generate code for.
 
 Generating and compiling Python costs time and memory in proportion to the number of tests
-(a 999-branch ``$or`` took ~0.6 s and 44 MiB); closures cost little to build and a little more
-per record. ``compile`` uses them above ``compile.CLOSURES_ABOVE`` tests. They follow the same
+(a 999-branch ``$or`` took ~0.6 s and 44 MiB); closures cost a tenth of that to build, and 2 to
+10 times more per record. ``compile`` uses them above ``compile.CLOSURES_ABOVE`` tests. They follow the same
 ``plan`` as the generated code (``codegen``, ``scans``): the same order of tests, the same
 optimistic reads and null guards, the same errors, so that the two paths agree on every record,
 errors included (a property test runs both).
