@@ -7,7 +7,8 @@ that the matching reaches the backslash with. The pattern is split on ``%`` into
 fixed-length pieces, which are found leftmost-first: O(len(text) * len(pattern)) for any
 pattern, where a backtracking regular expression can take exponential time
 (``%a%a%a%a%a%b`` against a long run of ``a``). Simple shapes become ``==``, ``in``,
-``startswith`` or ``endswith``.
+``startswith`` or ``endswith``. Planning a pattern is linear in its length: a piece is its
+literal runs at fixed offsets (the ``_`` between them are gaps), found with ``str.find``.
 """
 
 from __future__ import annotations
@@ -18,41 +19,94 @@ from typing import Any
 
 __all__ = ["EscapeAtEnd", "ends_with_lone_escape", "fold_case", "like_matcher", "like_plan", "postgres_like"]
 
+_SPECIAL = re.compile(r"\\.|%+|_+", re.DOTALL)  # an escape, a run of %, a run of _
 
-def _like_pieces(pattern: str) -> list[list[str | None]]:
-    """The pattern split on unescaped ``%``: each piece a list of characters, None for ``_``."""
-    pieces: list[list[str | None]] = [[]]
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "\\" and i + 1 < n:  # an escape (like_plan keeps a trailing lone one from here)
-            pieces[-1].append(pattern[i + 1])
-            i += 2
-            continue
-        if c == "%":
-            pieces.append([])
-        elif c == "_":
-            pieces[-1].append(None)
+
+class _Piece:
+    """A fixed-length piece of a pattern (between ``%``): literal runs at offsets, ``_`` between.
+
+    ``find(text, pos, end)`` gives the leftmost start of the piece in ``text[pos:end]``, or -1:
+    it looks for the longest run with ``str.find`` and checks the others at their offsets.
+    """
+
+    __slots__ = ("anchor", "at", "others", "size")
+
+    def __init__(self, size: int, runs: list[Any]) -> None:
+        # runs: [offset, text, offset, text, ...], flat (a pair each costs more memory)
+        self.size = size
+        self.at, self.anchor, self.others = 0, "", ()
+        if len(runs) == 2:
+            self.at, self.anchor = runs
+        elif runs:
+            best = max(range(0, len(runs), 2), key=lambda i: len(runs[i + 1]))
+            self.at, self.anchor = runs[best], runs[best + 1]
+            self.others = tuple(runs[:best] + runs[best + 2 :])
+
+    @property
+    def literal(self) -> str | None:
+        """The piece's text when it has no ``_``, else None."""
+        return self.anchor if len(self.anchor) == self.size else None
+
+    def find(self, text: str, pos: int, end: int) -> int:
+        size, at, anchor, others = self.size, self.at, self.anchor, self.others
+        last = end - size  # the last start that leaves room for the piece
+        if last < pos:
+            return -1
+        if not anchor:
+            return pos
+        stop = last + at + len(anchor)
+        found = text.find(anchor, pos + at, stop)
+        while found >= 0:
+            start = found - at
+            for i in range(0, len(others), 2):
+                if not text.startswith(others[i + 1], start + others[i]):
+                    break
+            else:
+                return start
+            found = text.find(anchor, found + 1, stop)
+        return -1
+
+
+def _like_pieces(pattern: str) -> list[_Piece]:
+    """The pattern split on unescaped ``%`` into pieces; one pass over the pattern."""
+    pieces: list[_Piece] = []
+    runs: list[Any] = []  # the current piece's literal runs: offset, text, offset, text, ...
+    run: list[str] = []  # the literal run being read, in parts (an escape splits the pattern)
+    size = start = 0  # the current piece's length so far; where the run being read starts
+
+    def literal(text: str) -> None:
+        nonlocal size, start
+        if not run:
+            start = size
+        run.append(text)
+        size += len(text)
+
+    def end_run() -> None:
+        if run:
+            runs.extend((start, "".join(run)))
+            run.clear()
+
+    i = 0
+    for m in _SPECIAL.finditer(pattern):
+        if m.start() > i:
+            literal(pattern[i : m.start()])
+        i = m.end()
+        token = m.group()
+        if token[0] == "\\":  # an escape (like_plan keeps a trailing lone one from here)
+            literal(token[1])
+        elif token[0] == "_":
+            end_run()
+            size += len(token)
         else:
-            pieces[-1].append(c)
-        i += 1
+            end_run()
+            if size or not pieces:  # an empty piece between two % matches anywhere: left out
+                pieces.append(_Piece(size, runs))
+                runs, size = [], 0
+    if i < len(pattern):
+        literal(pattern[i:])
+    end_run()
+    pieces.append(_Piece(size, runs))
     return pieces
-
-
-def _piece_finder(piece: list[str | None]) -> tuple[int, Callable[[str, int, int], int]]:
-    """A piece's length, and a function giving the leftmost start in ``text[pos:end]`` or -1."""
-    size = len(piece)
-    if None not in piece:
-        literal = "".join(c for c in piece if c is not None)
-        return size, lambda text, pos, end: text.find(literal, pos, end)
-    # A fixed-length regex (literals and '.'): no quantifier, so no backtracking.
-    rx = re.compile("".join("." if c is None else re.escape(c) for c in piece), re.DOTALL)
-
-    def find(text: str, pos: int, end: int) -> int:
-        m = rx.search(text, pos, end)
-        return -1 if m is None else m.start()
-
-    return size, find
 
 
 def ends_with_lone_escape(pattern: str) -> bool:
@@ -67,85 +121,106 @@ class EscapeAtEnd(Exception):
 _TRUE, _FALSE, _ABORT = 1, 0, -1
 
 
-def _postgres_match(text: str, t: int, pattern: str, p: int) -> int:
+def _postgres_match(text: str, pattern: str) -> int:
     """PostgreSQL's ``MatchText`` (like_match.c), character by character: TRUE, FALSE or ABORT.
+
+    MatchText recurses at each ``%``, trying the rest of the pattern at every place in the text
+    that starts with the next pattern character. A call that reaches a further ``%`` never
+    answers FALSE (it answers TRUE or ABORT, which go straight up), so only the innermost
+    ``%`` is ever resumed: one place to go back to is enough, and memory stays constant.
 
     Raises:
         EscapeAtEnd: where PostgreSQL raises its error: at a trailing backslash with text left,
             or at one that follows a ``%``.
     """
     tlen, plen = len(text), len(pattern)
-    while t < tlen and p < plen:
-        c = pattern[p]
-        if c == "\\":
-            p += 1
-            if p >= plen:
-                raise EscapeAtEnd
-            if pattern[p] != text[t]:
-                return _FALSE
-        elif c == "%":
-            p += 1
-            while p < plen:  # any run of % and _ after a %: skip the %, consume a character per _
-                if pattern[p] == "%":
-                    p += 1
-                elif pattern[p] == "_":
-                    if t >= tlen:
-                        return _ABORT
-                    t += 1
-                    p += 1
-                else:
-                    break
-            if p >= plen:
-                return _TRUE
-            if pattern[p] == "\\":
-                if p + 1 >= plen:
+    t = p = 0
+    back_p = -1  # after the latest %: where the rest of the pattern starts (-1: no % yet)
+    back_t = 0  # where that rest is being tried in the text
+    first = ""  # the character it starts with
+    while True:
+        matched = True
+        while t < tlen and p < plen:
+            c = pattern[p]
+            if c == "\\":
+                p += 1
+                if p >= plen:
                     raise EscapeAtEnd
-                first = pattern[p + 1]
+                if pattern[p] != text[t]:
+                    matched = False
+                    break
+            elif c == "%":
+                p += 1
+                while p < plen:  # any run of % and _ after a %: skip the %, consume a character per _
+                    if pattern[p] == "%":
+                        p += 1
+                    elif pattern[p] == "_":
+                        if t >= tlen:
+                            return _ABORT
+                        t += 1
+                        p += 1
+                    else:
+                        break
+                if p >= plen:
+                    return _TRUE
+                if pattern[p] == "\\":
+                    if p + 1 >= plen:
+                        raise EscapeAtEnd
+                    first = pattern[p + 1]
+                else:
+                    first = pattern[p]
+                t = text.find(first, t)
+                if t < 0:
+                    return _ABORT
+                back_p, back_t = p, t
+                continue
+            elif c != "_" and c != text[t]:
+                matched = False
+                break
+            t += 1
+            p += 1
+        if matched:
+            if t < tlen:
+                matched = False
             else:
-                first = pattern[p]
-            while t < tlen:
-                if text[t] == first:
-                    matched = _postgres_match(text, t, pattern, p)
-                    if matched != _FALSE:
-                        return matched
-                t += 1
-            return _ABORT
-        elif c != "_" and c != text[t]:
+                while p < plen and pattern[p] == "%":
+                    p += 1
+                return _TRUE if p >= plen else _ABORT
+        # FALSE: the recursion's caller, the latest %, tries the next place (or answers FALSE).
+        if back_p < 0:
             return _FALSE
-        t += 1
-        p += 1
-    if t < tlen:
-        return _FALSE
-    while p < plen and pattern[p] == "%":
-        p += 1
-    return _TRUE if p >= plen else _ABORT
+        t = text.find(first, back_t + 1)
+        if t < 0:
+            return _ABORT
+        p, back_t = back_p, t
 
 
 def postgres_like(text: str, pattern: str) -> bool:
     """``text LIKE pattern`` exactly as PostgreSQL runs it, its error included.
 
     Used for patterns ending in a lone backslash, where that error depends on the text; the
-    others go through ``like_plan``, which never backtracks.
+    others go through ``like_plan``, which never backtracks. Time O(len(text) * len(pattern)),
+    memory constant.
 
     Raises:
         EscapeAtEnd: PostgreSQL would stop the query here.
     """
-    return _postgres_match(text, 0, pattern, 0) == _TRUE
+    return _postgres_match(text, pattern) == _TRUE
 
 
 def like_plan(pattern: str) -> tuple[str, Any]:
     """How to test ``pattern``: ``("eq"|"in"|"prefix"|"suffix", text)``, or ``("call", matcher)``.
 
     A pattern ending in a lone backslash gets ``postgres_like``, which may raise ``EscapeAtEnd``.
+    Planning takes time and memory linear in the pattern's length.
     """
     if ends_with_lone_escape(pattern):
         return "call", lambda text: postgres_like(text, pattern)
     pieces = _like_pieces(pattern)
-    literal = [None not in p for p in pieces]
-    texts = ["".join(c for c in p if c is not None) for p in pieces]
-    if len(pieces) == 1 and literal[0]:
+    texts = [piece.literal for piece in pieces]
+    if len(pieces) == 1 and texts[0] is not None:
         return "eq", texts[0]
-    if all(literal):
+    if None not in texts:
         inner = [t for t in texts[1:-1] if t]
         if not inner and not texts[-1]:
             return ("prefix", texts[0]) if texts[0] else ("in", "")
@@ -156,30 +231,32 @@ def like_plan(pattern: str) -> tuple[str, Any]:
     return "call", _like_function(pieces)
 
 
-def _like_function(pieces: list[list[str | None]]) -> Callable[[str], bool]:
-    head_size, head_find = _piece_finder(pieces[0])
+def _like_function(pieces: list[_Piece]) -> Callable[[str], bool]:
+    head = pieces[0]
     if len(pieces) == 1:
+        size = head.size
 
         def whole(text: str) -> bool:
-            return len(text) == head_size and head_find(text, 0, head_size) == 0
+            return len(text) == size and head.find(text, 0, size) == 0
 
         return whole
-    tail_size, tail_find = _piece_finder(pieces[-1])
-    middle = [_piece_finder(p) for p in pieces[1:-1] if p]
-    least = head_size + tail_size + sum(size for size, _ in middle)
+    tail = pieces[-1]
+    head_size, tail_size = head.size, tail.size
+    middle = [piece for piece in pieces[1:-1] if piece.size]
+    least = head_size + tail_size + sum(piece.size for piece in middle)
 
     def match(text: str) -> bool:
         # Greedy leftmost is exact for fixed-length pieces between '%': taking the earliest
         # place for each piece leaves the most room for the rest. O(len(text) * len(pattern)).
         n = len(text)
-        if n < least or head_find(text, 0, head_size) != 0 or tail_find(text, n - tail_size, n) != n - tail_size:
+        if n < least or head.find(text, 0, head_size) != 0 or tail.find(text, n - tail_size, n) != n - tail_size:
             return False
         pos, end = head_size, n - tail_size
-        for size, find in middle:
-            at = find(text, pos, end)
+        for piece in middle:
+            at = piece.find(text, pos, end)
             if at < 0:
                 return False
-            pos = at + size
+            pos = at + piece.size
         return True
 
     return match

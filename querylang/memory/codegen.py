@@ -14,7 +14,7 @@ from operator import length_hint
 from ..ast import PATTERN_OPS, AllOf, AnyOf, Compare, Expr, Membership, Op
 from ..like import fold_case
 from ..schema import Field, FieldType, RecordError, Schema
-from .plan import cost, needs_null_guard, pattern_plan, rejects_null
+from .plan import PatternPlans, cost, needs_null_guard, rejects_null
 from .rows import coercer
 
 __all__ = ["Source", "conjunction", "load"]
@@ -29,6 +29,7 @@ class Source:
         self.memo: dict[tuple[str, object], str] = {}
         self.defs: list[str] = []
         self.alts = 0
+        self.plans = PatternPlans()
 
     def bind(self, prefix: str, value: object, memo: object = None) -> str:
         """A new name for ``value`` in the namespace; the same name again for the same ``memo``."""
@@ -188,7 +189,7 @@ def test(g: Source, cond: Compare | Membership, var: str, fail: str, pad: str) -
             fold = g.bind("F", fold_case, memo="fold_case")
             subject = f"({var}.lower() if {var}.isascii() else {fold}({var}))"
         assert isinstance(cond, Compare)
-        kind, arg = pattern_plan(cond)
+        kind, arg = g.plans(cond)
         x = g.bind("X", arg)
         expr = {
             "eq": f"{subject} == {x}",

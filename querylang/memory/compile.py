@@ -5,7 +5,9 @@ the tests, ``scans`` the functions around them, in the order ``plan`` gives): th
 become straight-line tests, ordered cheap first (booleans, integers, equality, then date-times,
 then patterns), and each record value is read and coerced only when a test first needs it. Only
 names made there go into that source; every field name and value from the query is bound
-through the namespace, never formatted into the text (STYLE.md, "Compile and evaluate").
+through the namespace, never formatted into the text (STYLE.md, "Compile and evaluate"). A
+query of more than ``CLOSURES_ABOVE`` tests is built from closures instead (``closures``),
+which follow the same plan and answer alike, so that compiling costs little whatever its size.
 
 The SQL rules it follows (SEMANTICS.md section 4, the reference being PostgreSQL):
 
@@ -26,8 +28,9 @@ The SQL rules it follows (SEMANTICS.md section 4, the reference being PostgreSQL
   ``like.fold_case`` of both sides; ``$notlike`` is NOT LIKE. The matcher never backtracks: it
   finds the fixed-length pieces between ``%`` leftmost-first. A pattern ending in a lone
   backslash runs as PostgreSQL runs it (``like.postgres_like``): it matches no value, and it
-  stops the query with ``bad-pattern`` on a value that matches up to the backslash; it runs
-  before every other test, as PostgreSQL tests it on every row (``plan.pattern_plan``).
+  stops the query with ``bad-pattern`` on a value that matches up to the backslash, naming the
+  field and the record, never the value; it runs before every other test, as PostgreSQL tests
+  it on every row (``plan.pattern_plan``).
 - Text compares by code point, booleans as ``false < true`` (sections 3, 4): Python's order.
 - Sort (section 4): ascending puts nulls last, descending puts them first; ties keep the input
   order (every sort here is stable).
@@ -39,20 +42,51 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from ..ast import Query
+from ..ast import Query, conditions
 from ..schema import CONTACT_COMMUNICATIONS, Schema
 from ..validate import validate
-from .plan import fields
-from .rows import OnError, Record, check_records, raise_at
+from . import closures
+from .plan import fields, stops_postgres
+from .rows import OnError, PatternStop, Record, check_records, raise_at
 from .scans import ALL, generate
 
-__all__ = ["Compiled", "compile"]
+__all__ = ["CACHED_TEXT_MAX", "CACHE_BYTES", "CLOSURES_ABOVE", "Compiled", "compile"]
 
 _NO_MAX = 2**63 - 1  # a schema maximum that never lowers $limit
+
+Engine = Literal["generated", "closures"]
+
+CLOSURES_ABOVE = 32
+"""A query with more tests than this (its conditions, each ``$or`` branch's counted) is
+evaluated by closures (``memory/closures.py``) instead of generated code. Not a limit: both
+answer alike. Generated code is 2 to 10 times faster per record, and pays back its compile
+time after some 1,000 to 10,000 records whatever the query's size; but compiling it costs
+~0.4 ms and ~10 KiB per test at worst, more than linearly past a hundred (a 999-branch ``$or``
+took ~0.6 s and 44 MiB), where closures cost ~0.03 ms per test. At 32 tests the generated
+code of the costliest shapes still compiles in ~12 ms and ~4 MiB; ``benchmarks/bench_compile.py``
+prints the measurements."""
+
+CACHED_TEXT_MAX = 4096
+"""Query texts longer than this (in characters) are compiled each time, never cached, so that
+large distinct queries neither fill the cache nor push out the ordinary ones."""
+
+CACHE_BYTES = 32 * 2**20
+"""What the compile cache of query texts may hold in all, in bytes, by each compiled query's
+estimated footprint (``_footprint``); it holds at most ``_CACHE_ENTRIES`` texts, least recently
+used first out."""
+
+_CACHE_ENTRIES = 256
+# Per compiled query: its text, its typed query and functions, in bytes (upper bounds of what
+# tracemalloc measures, checked by tests/unit/test_compile_cache.py).
+_BASE_BYTES = 16 * 1024
+_TEXT_BYTES = 64  # per character of text: the text, its values, the typed query
+_TEST_BYTES: dict[str, int] = {"generated": 12 * 1024, "closures": 3 * 1024}  # per test and sort key
 
 
 # ---------------------------------------------------------------- the compiled query
@@ -76,7 +110,9 @@ class Compiled:
             ``$sort`` order (nulls last ascending, first descending); None without ``$sort``.
         project: ``project(record) -> dict`` with exactly the ``$select`` fields (missing ones
             null); None without ``$select``.
-        source: the generated Python source, for debugging.
+        source: the generated Python source, for debugging (a note for closures).
+        engine: ``"generated"`` (Python source compiled for the query) or ``"closures"``
+            (above ``CLOSURES_ABOVE`` tests); both answer alike.
     """
 
     query: Query
@@ -87,6 +123,7 @@ class Compiled:
     sort_key: Callable[[Record], Any] | None
     project: Callable[[Record], dict[str, Any]] | None
     source: str = dataclasses.field(repr=False)
+    engine: Engine = dataclasses.field(repr=False)
     _build: Callable[..., dict[str, Any]] = dataclasses.field(repr=False)
     _scans: dict[str, Callable[..., tuple[int, list[Record]]]] = dataclasses.field(repr=False, default_factory=dict)
 
@@ -132,6 +169,18 @@ class Compiled:
         return scan
 
 
+def _naming_stops(predicate: Callable[[Record], bool]) -> Callable[[Record], bool]:
+    """``predicate``, naming the record in the ``bad-pattern`` error of a pattern PostgreSQL stops on."""
+
+    def named(record: Record) -> bool:
+        try:
+            return predicate(record)
+        except PatternStop as stop:
+            raise stop.error(record, None) from None
+
+    return named
+
+
 def _projection(names: tuple[str, ...]) -> Callable[[Record], dict[str, Any]]:
     def project(record: Record) -> dict[str, Any]:
         return {name: record.get(name) for name in names}
@@ -148,7 +197,9 @@ def compile(query: Query | str | object, schema: Schema | None = None) -> Compil
     """Validate a query and compile it for evaluation over records.
 
     ``compile("send_at[$gte]=2019-01-01&$sort[send_at]=-1").predicate(record)`` tests one
-    record; ``querylang.find`` runs the whole page.
+    record; ``querylang.find`` runs the whole page. The same text compiles once: texts of up to
+    ``CACHED_TEXT_MAX`` characters are kept, the most recently used first, within
+    ``CACHE_BYTES``.
 
     Args:
         query: query text, a ``Query`` AST (typed or not), or a builder query.
@@ -164,33 +215,94 @@ def compile(query: Query | str | object, schema: Schema | None = None) -> Compil
     if isinstance(query, Compiled):
         return query
     schema = schema or CONTACT_COMMUNICATIONS
-    if isinstance(query, str):
-        return _compile_text(query, schema)
-    return _compile(query, schema)
+    if not isinstance(query, str):
+        return _compile(query, schema)
+    if len(query) > CACHED_TEXT_MAX:
+        return _compile(query, schema)
+    found = _CACHE.get((query, schema))
+    if found is None:
+        found = _compile(query, schema)
+        _CACHE.put((query, schema), found, _footprint(query, found))
+    return found
 
 
-@functools.lru_cache(maxsize=256)
-def _compile_text(text: str, schema: Schema) -> Compiled:
-    return _compile(text, schema)
+def _footprint(text: str, compiled: Compiled) -> int:
+    """An upper bound of the memory a cached compiled query holds, in bytes."""
+    tests = len(fields(compiled.query.where)) + len(compiled.query.sort)
+    return _BASE_BYTES + _TEXT_BYTES * len(text) + _TEST_BYTES[compiled.engine] * tests
 
 
-def _compile(query: object, schema: Schema) -> Compiled:
-    typed = validate(query, schema)
+class _Cache:
+    """Compiled queries by text and schema, least recently used first out, within a byte budget."""
+
+    def __init__(self, budget: int, entries: int) -> None:
+        self.budget = budget
+        self.entries = entries
+        self._held: OrderedDict[tuple[str, Schema], tuple[Compiled, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, Schema]) -> Compiled | None:
+        with self._lock:
+            held = self._held.get(key)
+            if held is None:
+                return None
+            self._held.move_to_end(key)
+            return held[0]
+
+    def put(self, key: tuple[str, Schema], compiled: Compiled, size: int) -> None:
+        if size > self.budget:
+            return
+        with self._lock:
+            old = self._held.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._held[key] = compiled, size
+            self._bytes += size
+            while self._bytes > self.budget or len(self._held) > self.entries:
+                _, (_, dropped) = self._held.popitem(last=False)
+                self._bytes -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._held.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    @property
+    def bytes(self) -> int:
+        """The estimated footprint of what is held."""
+        return self._bytes
+
+
+_CACHE = _Cache(CACHE_BYTES, _CACHE_ENTRIES)
+
+
+def _compile(query: object, schema: Schema, *, engine: Engine | None = None) -> Compiled:
+    """``compile`` without the cache; ``engine`` ("generated" or "closures") overrides the size rule."""
+    typed = validate(query, _unbounded(schema))
     written = typed.limit
-    if any(w.code == "limit-lowered" for w in typed.warnings):
-        written = validate(query, _unbounded(schema)).limit
     assert written is None or isinstance(written, int)
-    build, source = generate(typed, schema)
+    if written is not None and schema.max_limit is not None and written > schema.max_limit:
+        # PERF: lowers $limit, with its warning, without reading the text again (~5 times faster).
+        typed = validate(typed, schema)
+    if engine is None:
+        engine = "closures" if len(fields(typed.where)) > CLOSURES_ABOVE else "generated"
+    build, source = closures.build(typed, schema) if engine == "closures" else generate(typed, schema)
     made = build("sort_key") if typed.sort else build()
+    stopping = any(stops_postgres(c) for c in conditions(typed.where))
     touched = dict.fromkeys(fields(typed.where) + [s.field for s in typed.sort])
     return Compiled(
         query=typed,
         schema=schema,
         written_limit=written,
         fields=tuple(touched),
-        predicate=made["predicate"],
+        predicate=_naming_stops(made["predicate"]) if stopping else made["predicate"],
         sort_key=made.get("sort_key"),
         project=_projection(typed.select) if typed.select is not None else None,
         source=source,
+        engine=engine,
         _build=build,
     )

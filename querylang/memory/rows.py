@@ -6,14 +6,27 @@ whose fields go different ways.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeAlias
 
-from ..errors import Diagnostic
+from ..ast import Compare
+from ..errors import Diagnostic, QueryValidationError
 from ..schema import Field, RecordError, ValueProblem
 from ..values import shown
 
-__all__ = ["Flip", "OnError", "Record", "bad_value", "check_records", "coercer", "not_a_record", "raise_at"]
+__all__ = [
+    "Flip",
+    "OnError",
+    "PatternStop",
+    "Record",
+    "bad_value",
+    "check_records",
+    "coercer",
+    "not_a_record",
+    "raise_at",
+    "record_name",
+]
 
 Record: TypeAlias = Mapping[str, Any]
 OnError: TypeAlias = Callable[[int, RecordError], None]
@@ -69,11 +82,17 @@ class Flip:
         return f"Flip({self.key!r})"
 
 
-def not_a_record(record: object, error: TypeError, predicate: Callable[[Record], bool]) -> RecordError:
+def not_a_record(
+    record: object, error: TypeError, predicate: Callable[[Record], bool], index: int | None = None
+) -> RecordError:
     """The error of a record that a scan's quick tests choked on (``TypeError``).
 
     Either it is not a mapping, or a value is of a type no quick test expected (a list where
     text belongs); the standalone predicate, which coerces before it tests, names the field.
+
+    Raises:
+        QueryValidationError: ``bad-pattern``, if the predicate meets a pattern PostgreSQL
+            stops on (``index`` names the record).
     """
     if not isinstance(record, Mapping):
         return RecordError([Diagnostic("not-a-record", f"{type(record).__name__} is not a record (a JSON object)")])
@@ -81,6 +100,8 @@ def not_a_record(record: object, error: TypeError, predicate: Callable[[Record],
         predicate(record)
     except RecordError as named:
         return named
+    except PatternStop as stop:
+        raise stop.error(record, index) from None
     raise error
 
 
@@ -98,6 +119,52 @@ def check_records(records: object) -> None:
                     "not-records",
                     f"the records must be a list or another iterable of records, not {what}",
                     hint="give records as [{'id': 1, ...}, ...]",
+                )
+            ]
+        )
+
+
+_PLAIN_ID = re.compile(r"[0-9]{1,18}")
+
+
+def record_name(record: object, index: int | None) -> str:
+    """How a message names a record: by its ``id`` when that is a plain integer, else by its index.
+
+    No other value of the record goes into the message, and an ``id`` that is not a plain
+    integer (text, a huge number) is not shown either: an error must not reveal stored data.
+    """
+    ident = record.get("id") if isinstance(record, Mapping) else None
+    if isinstance(ident, str) and _PLAIN_ID.fullmatch(ident):
+        ident = int(ident)
+    if type(ident) is int and abs(ident) < 10**18:
+        return f"the record with id {ident}"
+    return "a record" if index is None else f"record {index}"
+
+
+class PatternStop(Exception):
+    """A pattern ending in a lone backslash met a value that matches up to it (internal).
+
+    Raised by the matcher of ``plan.pattern_plan``, which knows the condition but not the
+    record; the scan or predicate that does turns it into the ``bad-pattern`` error
+    (``error``). It never leaves the engine.
+    """
+
+    def __init__(self, cond: Compare) -> None:
+        super().__init__(cond.field)
+        self.cond = cond
+
+    def error(self, record: object, index: int | None) -> QueryValidationError:
+        """The ``bad-pattern`` error PostgreSQL stops with, naming the field and the record."""
+        cond = self.cond
+        return QueryValidationError(
+            [
+                Diagnostic(
+                    "bad-pattern",
+                    f"'{cond.field}' {cond.op.spelling}: the pattern ends with a lone backslash, and PostgreSQL "
+                    f"stops the query with an error on {record_name(record, index)}, whose '{cond.field}' matches "
+                    "up to the backslash",
+                    cond.value_span,
+                    "write \\\\ (%5C%5C) for a literal backslash",
                 )
             ]
         )

@@ -18,7 +18,7 @@ from ..ast import Query
 from ..schema import Schema
 from .codegen import Source, conjunction, load, read
 from .plan import items
-from .rows import Flip, not_a_record
+from .rows import Flip, PatternStop, not_a_record
 
 __all__ = ["ALL", "generate"]
 
@@ -52,7 +52,9 @@ def {name}(records, start, stop, on_error, *, {defaults}):
         except RecordError as error:
             on_error({index}, error)
         except TypeError as error:
-            on_error({index}, NOT_RECORD(r, error, predicate))
+            on_error({index}, NOT_RECORD(r, error, predicate, {index}))
+        except STOP as stop:
+            raise stop.error(r, {index}) from None
 """
 
 _TOP = """
@@ -87,7 +89,9 @@ def {name}(records, keep, on_error, *, {defaults}):
         except RecordError as error:
             on_error({index}, error)
         except TypeError as error:
-            on_error({index}, NOT_RECORD(r, error, predicate))
+            on_error({index}, NOT_RECORD(r, error, predicate, {index}))
+        except STOP as stop:
+            raise stop.error(r, {index}) from None
 """
 
 
@@ -107,6 +111,7 @@ def generate(query: Query, schema: Schema) -> tuple[Callable[..., dict[str, Any]
     """A function compiling the query's functions by name, and the source of them all."""
     g = Source(schema)
     g.ns["NOT_RECORD"] = not_a_record
+    g.ns["STOP"] = PatternStop
     conditions = items(query.where)
     predicate_body, _ = conjunction(g, conditions, "return False", "    ", {}, eager=True)
     loaded: dict[str, str] = {}

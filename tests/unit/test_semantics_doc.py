@@ -34,12 +34,9 @@ from querylang.service import CampaignCommunications, Contact, ServiceError
 DOC = Path(__file__).resolve().parents[2] / "docs" / "semantics.md"
 TEXT = DOC.read_text(encoding="utf-8")
 
-# Rows whose behaviour lands with issue 11, by (table kind, first cell as written) -> item.
-# Remove an entry when its item lands: the xfail is strict, so a row that starts passing fails.
-PENDING: dict[tuple[str, str], int] = {
-    # 1: a lone trailing backslash: find's error never quotes the stored value.
-    ("find", "`template_name[$like]=Wel%5C`"): 1,
-}
+# Rows the doc states ahead of the code, by (table kind, first cell as written) -> the issue that
+# lands them: each is a strict xfail, so a row that starts passing fails until its entry goes.
+PENDING: dict[tuple[str, str], int] = {}
 
 KINDS = {
     ("query", "decodes to"): "decode",
