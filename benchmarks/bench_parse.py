@@ -18,7 +18,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import querylang
-from querylang.text import params as text_params
+from querylang.text import keys as text_keys
 
 QUERIES = [
     "is_active=true",
@@ -66,7 +66,7 @@ def rates(fns: list[Callable[[str], object]], seconds: float, rounds: int) -> li
 
 
 def _parse_new_keys(text: str) -> object:
-    text_params._KEYS.clear()
+    text_keys._KEYS.clear()
     return querylang.parse(text)
 
 

@@ -9,11 +9,8 @@ to say where and why. Both paths build parameters with the same function, and te
 to the same answers. Lark's trees, tokens and exceptions never leave this module: a text the
 grammar cannot read raises a positioned ``QuerySyntaxError``.
 
-A key is decoded as a whole before its brackets are read, all or nothing (SEMANTICS.md section
-1). A key that fails to decode (``a%ZZ[b]``) is one plain key, kept as written: no bracket is
-read in it, so none can be unbalanced. Such keys are found first, where qs cuts them from their
-parameters, and the grammar reads the text with each of them masked by as many name characters;
-the spans stay those of the text.
+A key is decoded as a whole before its brackets are read, all or nothing; ``keys.py`` reads
+what a key says, and finds the keys that fail to decode, which the grammar reads masked.
 """
 
 from __future__ import annotations
@@ -26,6 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..errors import QuerySyntaxError
 from ..percent import decode_component, normalize_brackets
 from ..source import LONE_SURROGATE, Span
+from .keys import MAX_DEPTH, Key, decode, masked, plain_key, plain_keys, read_key
 
 if TYPE_CHECKING:
     import lark
@@ -33,8 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_DEPTH", "MAX_PARAMETERS", "Key", "Param", "Piece", "grammar_path", "read_params"]
 
-MAX_DEPTH = 5
-"""Bracket segments a key may have (qs ``depth``)."""
 MAX_PARAMETERS = 1000
 """Parameters qs reads; it drops the rest (``parameterLimit``), counting empty ones."""
 
@@ -51,20 +47,8 @@ class Piece(NamedTuple):
     raw: bool = False
 
 
-# PERF: a Span (or a Key) straight from a tuple, without the named tuple's Python-level __new__.
-_span = _key = tuple.__new__
-
-
-class Key(NamedTuple):
-    """What a key says, wherever it is written: its decoded parts, with offsets from its start."""
-
-    texts: tuple[str, ...]  # the decoded name (when there is one) and segments
-    bounds: tuple[int, ...]  # their raw (start, end) offsets from the key's start, flattened
-    has_name: bool  # False when the key starts with a bracket
-    raw: bool  # the key fails to decode: one plain name, kept as written (`+` read as a space)
-    full: str  # the decoded key as qs sees it before reading its brackets (`a[b][]`)
-    too_deep: Span | None  # where the key passes MAX_DEPTH, from its start
-    opens: tuple[int, ...]  # where each part starts as written (a segment at its `[` or `%5B`)
+# PERF: a Span straight from a tuple, without the named tuple's Python-level __new__.
+_span = tuple.__new__
 
 
 class Param:
@@ -230,74 +214,16 @@ def _parser() -> tuple[lark.Lark, _Patterns]:
     return parser, _Patterns(query, re.compile(key, re.DOTALL), segment)
 
 
-def _decode(text: str) -> tuple[str, bool]:
-    return decode_component(text) if "%" in text or "+" in text else (text, True)
-
-
-# PERF: keys repeat (a few dozen fields and operators), so what each one says is kept; read
-# with brackets and escapes, a key costs more than the rest of its parameter.
-_KEYS: dict[str, Key] = {}
-_KEYS_KEPT = 4096
-_KEY_KEPT_LENGTH = 256  # a longer key is not a field and an operator: not kept (memory stays small)
-
-
-# qs cuts a parameter at its first ']=' (`%5D=` too: it turns bracket escapes into brackets
-# first), or else at its first '='.
-_BRACKET_EQUALS = re.compile(r"\]=|%5[dD]=")
-_MASK = "x"  # a name character: a masked key reads as a plain name of the same length
-_NOT_ASCII_ESCAPE = re.compile("%(?![0-7][0-9A-Fa-f])")
-
-
-def _qs_key(part: str) -> str:
-    """The key as qs cuts it from its parameter."""
-    found = _BRACKET_EQUALS.search(part)
-    if found is not None:
-        return part[: found.end() - 1]
-    eq = part.find("=")
-    return part if eq < 0 else part[:eq]
-
-
-def _plain_keys(text: str) -> dict[int, int]:
-    """The keys that fail to decode: where each starts in ``text``, and its length."""
-    found: dict[int, int] = {}
-    offset = 1 if text.startswith("?") else 0
-    for part in text[offset:].split("&"):
-        if "%" in part:
-            key = _qs_key(part)
-            if "%" in key:
-                kept = _KEYS.get(key)
-                if (kept.raw if kept is not None else not decode_component(key)[1]):
-                    found[offset] = len(key)
-        offset += len(part) + 1
-    return found
-
-
-def _masked(text: str, plain: dict[int, int]) -> str:
-    """``text`` with each key that fails to decode replaced by as many name characters."""
-    pieces: list[str] = []
-    last = 0
-    for start, length in plain.items():
-        pieces += (text[last:start], _MASK * length)
-        last = start + length
-    return "".join(pieces) + text[last:]
-
-
-def _plain_key(raw_key: str) -> Key:
-    """A key that fails to decode: one name, as written but for ``+`` read as a space."""
-    name = raw_key.replace("+", " ")
-    return _key(Key, ((name,), (0, len(raw_key)), True, True, name, None, (0,)))
-
-
 def _plain_param(part: str, start: int, index: int, length: int) -> Param:
     """A parameter whose key, its first ``length`` characters, fails to decode.
 
     The key ends where qs cuts it, so no ']=' in the value could make qs read it otherwise.
     """
-    key = _plain_key(part[:length])
+    key = plain_key(part[:length])
     key_end = start + length
     if length == len(part):
         return Param(start, key_end, key_end, key, "", False, index)  # noqa: FBT003
-    value, value_ok = _decode(part[length + 1 :])
+    value, value_ok = decode(part[length + 1 :])
     return Param(start, key_end, start + len(part), key, value, not value_ok, index)
 
 
@@ -323,13 +249,7 @@ def _param(part: str, start: int, index: int, patterns: _Patterns, plain: int = 
         match = patterns.key.match(part)
         assert match is not None, part
         raw_key = match.group()
-    key = _KEYS.get(raw_key)
-    if key is None:
-        key = _read_key(patterns.segment, raw_key)
-        if len(raw_key) <= _KEY_KEPT_LENGTH:
-            if len(_KEYS) >= _KEYS_KEPT:
-                _KEYS.clear()
-            _KEYS[raw_key] = key
+    key = read_key(raw_key, patterns.segment)
     if key.too_deep is not None:
         raise QuerySyntaxError.at(
             "too-deep",
@@ -356,53 +276,6 @@ def _param(part: str, start: int, index: int, patterns: _Patterns, plain: int = 
         return Param(start, key_end, start + len(part), key, raw_value, False, index)  # noqa: FBT003
     value, value_ok = decode_component(raw_value)
     return Param(start, key_end, start + len(part), key, value, not value_ok, index)
-
-
-def _read_key(segment: re.Pattern[str], key: str) -> Key:
-    """Split a key into its name and segments and decode it as a whole (all or nothing)."""
-    if "[" not in key and "%5" not in key:
-        name, ok = (key, True) if "%" not in key and "+" not in key else decode_component(key)
-        return _key(Key, ((name,), (0, len(key)), True, not ok, name, None, (0,)))
-    if "%" not in key:
-        # PERF: raw brackets only; the grammar already checked that they pair up.
-        raw = key.split("[")
-        head = raw[0]
-        parts = [head, *(r[:-1] for r in raw[1:])] if head else [r[:-1] for r in raw[1:]]
-        bounds = [0, len(head)] if head else []
-        opens = [0] if head else []
-        at = len(head)
-        for r in raw[1:]:
-            bounds += (at + 1, at + len(r))
-            opens.append(at)
-            at += len(r) + 1
-        ok = True
-        texts = [part.replace("+", " ") for part in parts] if "+" in key else parts
-    else:
-        found = list(segment.finditer(key))
-        head = key[: found[0].start()] if found else key
-        parts = [head, *(m.group(1) for m in found)] if head else [m.group(1) for m in found]
-        decoded = [_decode(part) for part in parts]
-        ok = all(good for _, good in decoded)
-        # A key that fails to decode is read by _plain_key, unless it ends inside a bracket
-        # (`a[b=%ZZ]` without a value), which _param refuses: its parts do not matter then.
-        texts = [text for text, _ in decoded]
-        bounds = [0, len(head)] if head else []
-        opens = [0] if head else []
-        for m in found:
-            bounds += (m.start(1), m.end(1))
-            opens.append(m.start())
-    depth = len(texts) - (1 if head else 0)
-    too_deep = None
-    if depth > MAX_DEPTH:
-        first = bounds[2 * (len(texts) - depth + MAX_DEPTH)] - 1
-        too_deep = Span(first if key[first] == "[" else first - 2, len(key))
-    if "%" not in key and "+" not in key:
-        full = key  # PERF: nothing to decode, so qs's key is the text
-    elif head:
-        full = texts[0] + "".join(f"[{text}]" for text in texts[1:])
-    else:
-        full = "".join(f"[{text}]" for text in texts)
-    return _key(Key, (tuple(texts), tuple(bounds), bool(head), not ok, full, too_deep, tuple(opens)))
 
 
 def _check_bracket_equals(raw_value: str, offset: int) -> None:
@@ -432,9 +305,16 @@ def _read_fast(text: str, masked: str, plain: dict[int, int]) -> list[Param] | N
         return None
     params: list[Param] = []
     offset = 1 if text.startswith("?") else 0
+    append = params.append
+    if not plain:  # PERF: nearly always
+        for index, part in enumerate(text[offset:].split("&")):
+            if part:
+                append(_param(part, offset, index, patterns))
+            offset += len(part) + 1
+        return params
     for index, part in enumerate(text[offset:].split("&")):
         if part:
-            params.append(_param(part, offset, index, patterns, plain.get(offset, -1) if plain else -1))
+            append(_param(part, offset, index, patterns, plain.get(offset, -1)))
         offset += len(part) + 1
     return params
 
@@ -459,15 +339,14 @@ def read_params(text: str, *, fast: bool = True) -> list[Param]:
         _check_characters(text)
     from lark.exceptions import UnexpectedInput
 
-    # PERF: only an invalid escape or one of a byte above ASCII (`%ZZ`, `%E9`) can make a key fail.
-    plain = _plain_keys(text) if "%" in text and _NOT_ASCII_ESCAPE.search(text) else {}
-    masked = _masked(text, plain) if plain else text
+    plain = plain_keys(text)
+    readable = masked(text, plain) if plain else text
     try:
         if fast:
-            params = _read_fast(text, masked, plain)
+            params = _read_fast(text, readable, plain)
             if params is not None:
                 return params
-        tree = _parser()[0].parse(masked)
+        tree = _parser()[0].parse(readable)
         return _build_params(tree.children, text, plain)  # type: ignore[arg-type]
     except QuerySyntaxError as error:
         raise error.with_text(text) from None

@@ -85,6 +85,8 @@ def _index(root: str) -> int | None:
     """
     if not is_array_index(root):
         return None
+    if len(root) < 10:
+        return int(root)  # PERF: the usual case, nowhere near a bound
     index = bounded_int(root, 0, _INDEX_MAX)
     return _INDEX_MAX if index is None else index
 
@@ -199,7 +201,6 @@ def _merge(target: Node, source: Node) -> Node:
 
 
 _starts_with_digit = re.compile("[0-9]").match
-_PLAIN_MARK = "\udc80"  # before the group name of a key that failed to decode and holds a bracket
 
 
 def _js_key_order(key: str) -> tuple[int, int]:
@@ -219,11 +220,7 @@ def structure(params: Sequence[Param]) -> Obj:
     # parseValues: parameters with the same decoded key combine into one array, in order.
     grouped: dict[str, list[Param]] = {}
     for param in params:
-        full = param.full_key
-        if param.key.raw and ("[" in full or "]" in full):
-            # A key that failed to decode is one name: `a%ZZ[b]` never joins `a%25ZZ[b]`, whose
-            # brackets are read. No key holds a lone surrogate, so the marked one is apart.
-            full = _PLAIN_MARK + full
+        full = param.full_key  # a key that failed to decode is marked apart (keys.PLAIN_MARK)
         group = grouped.get(full)
         if group is None:
             grouped[full] = [param]

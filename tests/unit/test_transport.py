@@ -344,16 +344,16 @@ def test_non_ascii_escapes_decode_as_utf8_and_invalid_ones_stay_raw() -> None:
 
 
 def test_what_keys_say_is_kept_for_short_keys_only_and_boundedly() -> None:
-    from querylang.text import params as text_params
+    from querylang.text import keys as text_keys
 
-    text_params._KEYS.clear()
+    text_keys._KEYS.clear()
     long_key = "a" * 300
     read_params(f"{long_key}[$gt]=1&b[$lt]=2")
-    assert f"{long_key}[$gt]" not in text_params._KEYS
-    assert "b[$lt]" in text_params._KEYS
+    assert f"{long_key}[$gt]" not in text_keys._KEYS
+    assert "b[$lt]" in text_keys._KEYS
     for i in range(5000):
         read_params(f"f{i}[$in][]=x")
-    assert 0 < len(text_params._KEYS) <= 4096
+    assert 0 < len(text_keys._KEYS) <= 4096
 
 
 @pytest.mark.parametrize(
@@ -361,9 +361,9 @@ def test_what_keys_say_is_kept_for_short_keys_only_and_boundedly() -> None:
     ["a[b][c]=1&a[b][c]=2", "type%5B%24in%5D%5B0%5D=x", "%zz[a]=1", "[a]=1&[b][c]=2", "a+b[c+d]=1"],
 )
 def test_a_kept_key_reads_as_a_new_one(text: str) -> None:
-    from querylang.text import params as text_params
+    from querylang.text import keys as text_keys
 
-    text_params._KEYS.clear()
+    text_keys._KEYS.clear()
     first = read_params(text)
     again = read_params(text)  # from the kept keys
     assert [(p.key, p.start, p.key_end, p.end, p.segments, p.name) for p in again] == [
