@@ -13,15 +13,15 @@ generated code's local variables); a step answers whether the record may still m
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from ..ast import PATTERN_OPS, AllOf, AnyOf, Compare, Expr, Membership, Op, Query
-from ..like import fold_case
-from ..schema import Field, FieldType, RecordError, Schema
+from ..ast import AllOf, AnyOf, Compare, Expr, Membership, Query
+from ..schema import Field, RecordError, Schema
 from .plan import PatternPlans, cost, items, needs_null_guard, rejects_null
+from .readers import FAIL, condition_test, loader, optimistic
 from .rows import Flip, OnError, PatternStop, Record, coercer, not_a_record
 from .scans import ALL
 
@@ -29,201 +29,6 @@ __all__ = ["build"]
 
 Values = list[Any]
 Step = Callable[[Record, Values], bool]
-Test = Callable[[Any], bool]
-
-_FAIL = object()  # a load's answer when a null must fail the test (a null guard)
-_fromiso = datetime.fromisoformat
-
-
-# ---- reading one field (codegen.read, codegen.load)
-
-
-def _type_test(f: Field) -> Callable[[Any], bool]:
-    """Whether a raw value must go through the coercer (codegen.load's test)."""
-    kind = f.type
-    if kind is FieldType.BOOLEAN:
-        return lambda v: v is not True and v is not False
-    if kind is FieldType.INTEGER:
-        return lambda v: v.__class__ is not int
-    if kind is FieldType.NUMBER:
-        return lambda v: v.__class__ is not int and v.__class__ is not float
-    if kind is FieldType.TEXT:
-        return lambda v: v.__class__ is not str
-    allowed = frozenset(f.values)
-    return lambda v: v.__class__ is not str or v not in allowed
-
-
-def _loader(f: Field, co: Callable[[object], object], *, fail: bool) -> Callable[[Record], Any]:
-    """The typed value of field ``f`` of a record (``co`` its coercer); with ``fail``, ``_FAIL`` for a null."""
-    name, nullable = f.name, f.nullable
-    if f.type is FieldType.DATETIME:
-
-        def load_datetime(r: Record) -> Any:
-            try:
-                v = r[name]
-            except KeyError:
-                v = None
-            if nullable and v is None:
-                return _FAIL if fail else None
-            try:
-                d = _fromiso(v)
-            except (ValueError, TypeError):
-                v = co(v)
-                return _FAIL if fail and v is None else v
-            return d if d.tzinfo is UTC and len(v) < 27 else co(v)
-
-        return load_datetime
-    needs = _type_test(f)
-    if not fail and nullable and f.type is not FieldType.BOOLEAN:
-        plain = needs
-
-        def needs_nullable(v: Any) -> bool:
-            return v is not None and plain(v)
-
-        needs = needs_nullable
-    # PERF: the class every valid value of the field has, tested inline (None: no such class).
-    usual = {FieldType.INTEGER: int, FieldType.TEXT: str}.get(f.type)
-
-    def load(r: Record) -> Any:
-        try:
-            v = r[name]
-        except KeyError:
-            v = None
-        if v.__class__ is usual:
-            return v
-        if needs(v):
-            if fail:
-                if v is None:
-                    return _FAIL
-                v = co(v)
-                return _FAIL if v is None else v
-            v = co(v)
-        return v
-
-    return load
-
-
-def _raw_fails(f: Field, cond: Compare | Membership) -> Callable[[Any], bool] | None:
-    """The test a raw value can pass only by being a valid typed value already, or None."""
-    text = f.type is FieldType.TEXT or f.type is FieldType.ENUM
-    if isinstance(cond, Membership):
-        if cond.op is not Op.IN or not text or None in cond.values:
-            return None
-        allowed = frozenset(cond.values)
-        return lambda v: v not in allowed
-    x = cond.value
-    if cond.op is not Op.EQ:
-        return None
-    if x is None:
-        return lambda v: v is not None
-    if f.type is FieldType.BOOLEAN:
-        return lambda v: v is not x
-    if text:
-        return lambda v: v != x
-    return None
-
-
-def _valid(f: Field, value: object) -> Callable[[Any], bool] | None:
-    """Whether a raw value that failed ``_raw_fails`` is valid as it is (then it fails the test)."""
-    if value is None:
-        return None  # IS NULL: "" may be null (CSV), so every value not None is coerced
-    if f.type is FieldType.BOOLEAN:
-        other = not value
-        return lambda v: v is other
-    if f.type is FieldType.ENUM:
-        values = frozenset(f.values)
-        return lambda v: v.__class__ is str and v in values
-    return lambda v: v.__class__ is str
-
-
-def _optimistic(f: Field, co: Callable[[object], object], cond: Compare | Membership) -> Callable[[Record], Any] | None:
-    """Read and test in one go, coercing only when the raw value fails (codegen.optimistic).
-
-    Returns:
-        A function giving the value, or ``_FAIL`` when the test fails; None where codegen
-        writes no optimistic test.
-    """
-    raw_fails = _raw_fails(f, cond)
-    if raw_fails is None:
-        return None
-    valid = _valid(f, cond.value if isinstance(cond, Compare) else cond.values[0])
-    name = f.name
-
-    def read_and_test(r: Record) -> Any:
-        try:
-            v = r[name]
-        except KeyError:
-            v = None
-        if raw_fails(v):
-            if valid is not None and valid(v):
-                return _FAIL
-            v = co(v)
-            if raw_fails(v):
-                return _FAIL
-        return v
-
-    return read_and_test
-
-
-# ---- tests (codegen.test): whether a typed value, known non-null where needed, passes
-
-
-def _test(f: Field, cond: Compare | Membership, plans: PatternPlans) -> Test:
-    if isinstance(cond, Membership):
-        values = frozenset(v for v in cond.values if v is not None)
-        if cond.op is Op.IN:
-            return (lambda v: v in values) if values else (lambda v: False)  # IN (NULL) matches nothing
-        if None in cond.values:
-            return lambda v: False  # NOT IN (..., NULL) is never true
-        return lambda v: v not in values
-    op, x = cond.op, cond.value
-    if x is None:
-        if op is Op.EQ:
-            return lambda v: v is None
-        if op is Op.NE:
-            return lambda v: v is not None
-        return lambda v: False  # `< NULL` and the other ranges are unknown: never true
-    if op in PATTERN_OPS:
-        return _pattern_test(cond, plans)
-    if f.type is FieldType.BOOLEAN and op is Op.EQ:
-        return lambda v: v is x
-    if f.type is FieldType.BOOLEAN and op is Op.NE:
-        return lambda v: v is not x
-    # As the generated `if v >= x: fail`, exceptions included (NaN too: `not v >= x`, not `v < x`).
-    if op is Op.EQ:
-        return lambda v: not v != x  # noqa: SIM202 - the same operator as the generated code
-    if op is Op.NE:
-        return lambda v: not v == x  # noqa: SIM201
-    if op is Op.LT:
-        return lambda v: not v >= x
-    if op is Op.LTE:
-        return lambda v: not v > x
-    if op is Op.GT:
-        return lambda v: not v <= x
-    assert op is Op.GTE, op
-    return lambda v: not v < x
-
-
-def _pattern_test(cond: Compare, plans: PatternPlans) -> Test:
-    kind, arg = plans(cond)
-    match: Test = arg
-    if kind != "call":
-        match = {
-            "eq": lambda s: s == arg,
-            "in": lambda s: arg in s,
-            "prefix": lambda s: s.startswith(arg),
-            "suffix": lambda s: s.endswith(arg),
-        }[kind]
-    if cond.op is Op.ILIKE:
-        plain = match
-
-        def folded(v: str) -> bool:
-            return bool(plain(v.lower() if v.isascii() else fold_case(v)))
-
-        return folded
-    if cond.op is Op.NOTLIKE:
-        return lambda v: not match(v)
-    return lambda v: bool(match(v))
 
 
 # ---- conjunctions (codegen.conjunction)
@@ -253,14 +58,14 @@ class _Builder:
     def loader(self, f: Field, *, fail: bool) -> Callable[[Record], Any]:
         load = self._loaders.get((f.name, fail))
         if load is None:
-            load = self._loaders[f.name, fail] = _loader(f, self.coercer(f), fail=fail)
+            load = self._loaders[f.name, fail] = loader(f, self.coercer(f), fail=fail)
         return load
 
 
 class _Conjunction:
     """Every item of an AND, cheapest first, over the values read so far (``slots``)."""
 
-    def __init__(self, b: _Builder, items: Sequence[Expr]) -> None:
+    def __init__(self, b: _Builder, items: Sequence[Expr], *, scan: bool = False) -> None:
         self.slots: dict[str, int] = {}
         conds = [c for c in items if isinstance(c, Compare | Membership)]
         guarded = {c.field for c in conds if needs_null_guard(c)}
@@ -273,23 +78,25 @@ class _Conjunction:
                 steps.append(_any_of([_alternative(b, alt) for alt in item.items]))
             else:  # pragma: no cover - AllOf is flattened into its parent
                 raise AssertionError(item)
+        if scan and not steps:
+            steps.append(_reads_a_key(b.schema))
         self.steps = len(steps)
         self.size = len(self.slots)
         self.passes = _all_of(steps)
 
     def _condition(self, b: _Builder, f: Field, cond: Compare | Membership, *, guarded: bool) -> Step:
-        test = _test(f, cond, b.plans)
+        test = condition_test(f, cond, b.plans)
         known = self.slots.get(f.name)
         if known is not None:
             return lambda r, values: test(values[known])
         slot = self.slots[f.name] = len(self.slots)
-        quick = None if b.eager else _optimistic(f, b.coercer(f), cond)
+        quick = None if b.eager else optimistic(f, b.coercer(f), cond)
         if quick is not None:
             null_too = guarded and isinstance(cond, Compare) and cond.value is None  # IS NULL and a comparison
 
             def read_and_test(r: Record, values: Values) -> bool:
                 v = quick(r)
-                if v is _FAIL or (null_too and v is None):
+                if v is FAIL or (null_too and v is None):
                     return False
                 values[slot] = v
                 return True
@@ -299,12 +106,29 @@ class _Conjunction:
 
         def load_and_test(r: Record, values: Values) -> bool:
             v = load(r)
-            if v is _FAIL:
+            if v is FAIL:
                 return False
             values[slot] = v
             return test(v)
 
         return load_and_test
+
+
+def _reads_a_key(schema: Schema) -> Step:
+    """A scan's one step when it tests nothing: as the generated scan, read a key of anything but a dict.
+
+    Whatever the query, an item that is not a record is refused (``not-a-record``): a list
+    raises ``TypeError`` when read by a field's name, as it would for a test.
+    """
+    key = next(iter(schema.field_names), "")
+
+    def reads(r: Record, values: Values) -> bool:
+        if r.__class__ is not dict:
+            with contextlib.suppress(KeyError):
+                r[key]
+        return True
+
+    return reads
 
 
 def _all_of(steps: list[Step]) -> Step:
@@ -482,7 +306,7 @@ def build(query: Query, schema: Schema) -> tuple[Callable[..., dict[str, Any]], 
         kind = name.removesuffix("_seq")  # one closure serves lists and other iterables
         if kind not in made:
             b = _Builder(schema, plans, eager=False)
-            conj = _Conjunction(b, conditions)
+            conj = _Conjunction(b, conditions, scan=True)
             if kind == "window":
                 made[kind] = _window(conj, predicate)
             else:
