@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..ast import Query
 from ..errors import Diagnostic, QueryError
-from ..memory.compile import compile
+from ..memory.compile import Compiled, compile
 from ..memory.find import Page
-from ..schema import CONTACT_COMMUNICATIONS
+from ..schema import CONTACT_COMMUNICATIONS, Schema
 from ..validate import validate
 from .data import Contact, Team
 from .errors import BadRequest, NotFound
@@ -36,6 +36,7 @@ __all__ = ["CampaignCommunications", "Clock"]
 
 SCHEMA = CONTACT_COMMUNICATIONS
 Clock = Callable[[], datetime]
+_Read = TypeVar("_Read", Query, Compiled)
 """Returns the current time as an aware ``datetime``; ``completed_at`` of a completion."""
 
 
@@ -48,10 +49,16 @@ class CampaignCommunications:
     >>> svc.patch(contact_id=76, id=540654, data={"is_active": "true"}, user_id=3)[0]["completed_at"] is None
     True
 
-    The access rule (SEMANTICS.md section 6): a user may read and update a contact's
-    communications when they are the contact's owner, on a team with the owner, the contact's
-    assigned user, or a user the contact is shared with. Reads check it only when a
-    ``user_id`` is given.
+    Every method takes the route's ``contact_id`` (only its records are read or changed; another
+    contact's record is not found) and the acting ``user_id``, to whom the access rule applies
+    (SEMANTICS.md section 6): a user may read and update a contact's communications when they
+    are the contact's owner, on a team with the owner, the contact's assigned user, or a user the
+    contact is shared with. Reads check it only when a ``user_id`` is given. A ``query`` is the
+    text as in the URL after ``?``, a ``Query`` or a builder query; ``$load`` adds
+    ``send_from_user`` and ``completing_user``. Answers are copies (datetimes are ``datetime``
+    objects; ``jsonable`` renders them). Errors are ``ServiceError``: ``NotFound`` for no such
+    contact or record, ``Forbidden`` for a user the rule refuses, ``BadRequest`` with every
+    problem of a query or body that is not valid.
     """
 
     def __init__(
@@ -84,11 +91,7 @@ class CampaignCommunications:
 
     @classmethod
     def from_folder(cls, folder: str | Path, *, clock: Clock | None = None) -> CampaignCommunications:
-        """A service over the JSON files of a folder (the layout of ``examples/``).
-
-        The folder holds ``campaign-communications.jsonl`` (one record per line) or
-        ``campaign-communications.json`` (a list of records), and ``contacts.json``; it may
-        hold ``users.json`` and ``teams.json`` (lists of objects; missing means none).
+        """A service over the JSON files of a folder, laid out as ``examples/`` (``data.read_folder``).
 
         Raises:
             DataError: a file is missing, is not JSON, or holds data that is not valid; the
@@ -116,41 +119,23 @@ class CampaignCommunications:
     def find(self, contact_id: int, query: Query | str | object = "", *, user_id: int | None = None) -> Page:
         """A page of the contact's communications, as ``GET /contacts/{contact_id}/campaign-communications``.
 
-        Args:
-            contact_id: the route's contact; only its records are searched.
-            query: the query text (raw, as in the URL after ``?``), a ``Query`` or a builder
-                query; ``$load`` adds ``send_from_user`` and ``completing_user``.
-            user_id: the acting user; when given, the access rule applies.
-
         Returns:
-            ``{"total", "limit", "skip", "data"}``; the rows are copies (datetimes are
-            ``datetime`` objects; ``jsonable`` renders them).
+            ``{"total", "limit", "skip", "data"}``.
 
         Raises:
-            NotFound: no such contact.
-            Forbidden: ``user_id`` may not read this contact's communications.
-            BadRequest: the query is not valid; ``diagnostics`` holds every problem. A pattern
-                ending in a lone backslash is refused so (``bad-pattern``) before any record is
-                read (``rules.check_patterns``).
+            ServiceError: as the class says. A pattern ending in a lone backslash is a
+                ``BadRequest`` (``bad-pattern``) before any record is read (``rules.check_patterns``).
         """
         return self.find_with_warnings(contact_id, query, user_id=user_id)[0]
 
     def find_with_warnings(
         self, contact_id: int, query: Query | str | object = "", *, user_id: int | None = None
     ) -> tuple[Page, tuple[Diagnostic, ...]]:
-        """``find``, and the query's warnings (``raw-value``, ``limit-lowered``, ...), as HTTP sends them.
-
-        The warnings are those of the validation that typed the query, in the order of the text.
-        Arguments and errors are those of ``find``.
-        """
+        """``find``, and the query's warnings (``raw-value``, ``limit-lowered``, ...), as HTTP sends them."""
         self._route(contact_id, user_id)
-        try:
-            compiled = compile(query, SCHEMA)
-        except QueryError as error:
-            raise BadRequest.from_diagnostics("query", error.diagnostics, error.text or _text(query)) from error
-        check_patterns(compiled.query, _text(query))
-        # Outside the try: a query valid here fails on no typed record, and an error that did
-        # would depend on the data, so it must not become a BadRequest that quotes it.
+        compiled = _read(query, compile)
+        # Past _read, a query fails on no typed record; an error that did would depend on the
+        # data, so it must not become a BadRequest that quotes it.
         page = self._store.find(contact_id, compiled)
         rows: list[Mapping[str, Any]] = [_copy(r) for r in page["data"]]
         return Page(total=page["total"], limit=page["limit"], skip=page["skip"], data=rows), compiled.query.warnings
@@ -158,38 +143,22 @@ class CampaignCommunications:
     def get(
         self, contact_id: int, id: int, query: Query | str | object = "", *, user_id: int | None = None
     ) -> dict[str, Any]:
-        """One communication, as ``GET /contacts/{contact_id}/campaign-communications/{id}``.
+        """Communication ``id``, as ``GET /contacts/{contact_id}/campaign-communications/{id}``.
 
         As in Feathers, the query's conditions must also hold (else the record is not found),
         ``$select`` and ``$load`` shape it, and ``$limit``/``$skip`` do not apply.
 
-        Args:
-            contact_id: the route's contact; another contact's record is not found.
-            id: the record's id.
-            query: as for ``find``.
-            user_id: the acting user; when given, the access rule applies.
-
-        Returns:
-            A copy of the record.
-
         Raises:
-            NotFound: no such contact, or no record ``id`` of it that matches the query.
-            Forbidden: ``user_id`` may not read this contact's communications.
-            BadRequest: the query is not valid, or holds a pattern ending in a lone backslash
-                (as for ``find``).
+            ServiceError: as for ``find``.
         """
         return self.get_with_warnings(contact_id, id, query, user_id=user_id)[0]
 
     def get_with_warnings(
         self, contact_id: int, id: int, query: Query | str | object = "", *, user_id: int | None = None
     ) -> tuple[dict[str, Any], tuple[Diagnostic, ...]]:
-        """``get``, and the query's warnings, as HTTP sends them; arguments and errors are ``get``'s."""
+        """``get``, and the query's warnings, as HTTP sends them."""
         self._route(contact_id, user_id)
-        try:
-            typed = validate(query, SCHEMA)
-        except QueryError as error:
-            raise BadRequest.from_diagnostics("query", error.diagnostics, error.text) from error
-        check_patterns(typed, _text(query))
+        typed = _read(query, validate)
         row = self._store.get(contact_id, id, typed)
         if row is None:
             raise NotFound(f"No record found for id '{id}'")
@@ -198,29 +167,21 @@ class CampaignCommunications:
     # ---- update
 
     def patch(self, contact_id: int, id: int, data: object, *, user_id: int) -> tuple[dict[str, Any], list[Diagnostic]]:
-        """Update one communication, as ``PATCH /contacts/{contact_id}/campaign-communications/{id}``.
+        """Update communication ``id``, as ``PATCH /contacts/{contact_id}/campaign-communications/{id}``.
 
-        Only ``is_active`` changes (a boolean, or the string ``"true"`` or ``"false"``). To
-        false: ``completing_user_id`` becomes ``user_id`` and ``completed_at`` the clock's time;
-        to true: both become null; unchanged: nothing changes. Read-only fields in ``data``
-        are ignored with a warning. Patches of one service apply one at a time; a refused patch
-        changes nothing.
-
-        Args:
-            contact_id: the route's contact.
-            id: the record's id.
-            data: the body, a JSON object such as ``{"is_active": "true"}``.
-            user_id: the acting user.
+        ``data`` is the body, a JSON object such as ``{"is_active": "true"}``. Only ``is_active``
+        changes (``rules.read_body``, ``rules.transition``): to false, ``completing_user_id``
+        becomes ``user_id`` and ``completed_at`` the clock's time; to true, both become null;
+        unchanged, nothing changes. Read-only fields are ignored with a warning; unknown fields
+        and a value that is not a boolean are a ``BadRequest``. Patches apply one at a time; a
+        refused patch changes nothing.
 
         Returns:
-            ``(record, warnings)``: a copy of the updated record, and a ``read-only-field``
-            warning per ignored field.
+            ``(record, warnings)``: the updated record, and a ``read-only-field`` warning per
+            ignored field.
 
         Raises:
-            NotFound: no such contact, or no record ``id`` of it.
-            Forbidden: ``user_id`` may not update this contact's communications.
-            BadRequest: an unknown field, a value of ``is_active`` that is not a boolean, or a
-                body that is not an object; ``diagnostics`` holds every problem.
+            ServiceError: as the class says.
         """
         self._route(contact_id, user_id)
         active, found = read_body(data, SCHEMA)
@@ -238,8 +199,20 @@ def _system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def _text(query: object) -> str:
-    return query if isinstance(query, str) else ""
+def _read(query: Query | str | object, read: Callable[[Any, Schema], _Read]) -> _Read:
+    """A query as ``read`` (``validate`` or ``compile``) makes it, if the service runs it.
+
+    Raises:
+        BadRequest: the query is not valid, or holds a pattern ending in a lone backslash
+            (``rules.check_patterns``); nothing depends on the records.
+    """
+    text = query if isinstance(query, str) else ""
+    try:
+        made = read(query, SCHEMA)
+    except QueryError as error:
+        raise BadRequest.from_diagnostics("query", error.diagnostics, error.text or text) from error
+    check_patterns(made if isinstance(made, Query) else made.query, text)
+    return made
 
 
 def _copy(row: Mapping[str, Any]) -> dict[str, Any]:
