@@ -20,7 +20,7 @@ __all__ = [
     "Severity",
     "render",
     "render_shown",
-    "shown",
+    "split_shown",
     "suggest",
 ]
 
@@ -96,7 +96,9 @@ Exceptions and ``check`` keep every diagnostic: only what is rendered is bounded
 """
 
 
-def shown(diagnostics: Sequence[Diagnostic], limit: int = MAX_SHOWN_DIAGNOSTICS) -> tuple[Sequence[Diagnostic], int]:
+def split_shown(
+    diagnostics: Sequence[Diagnostic], limit: int = MAX_SHOWN_DIAGNOSTICS
+) -> tuple[Sequence[Diagnostic], int]:
     """The first ``limit`` diagnostics, to show, and how many more there are, to count."""
     return diagnostics[:limit], max(len(diagnostics) - limit, 0)
 
@@ -109,7 +111,7 @@ def render_shown(
     Returns:
         The rendered diagnostics, one after the other, without a trailing newline.
     """
-    first, more = shown(diagnostics, limit)
+    first, more = split_shown(diagnostics, limit)
     blocks = [render(text, d, prefix=prefix) for d in first]
     if more:
         blocks.append(f"... and {more} more")

@@ -218,10 +218,13 @@ def shown(value: object) -> str:
     """``repr(value)`` for a message, cut short past 60 characters, and never failing.
 
     ``repr`` of an int of more than 4,300 digits raises ``ValueError`` (Python's limit on int to
-    text), so such a number, or a structure holding one, is described instead.
+    text), and of a structure nested thousands deep ``RecursionError``, so such a value is
+    described instead.
     """
     try:
         text = repr(value)
+    except RecursionError:
+        return f"<{_article(type(value).__name__)} nested too deeply to show>"
     except ValueError:
         if isinstance(value, int):
             return f"<an integer of about {round(value.bit_length() * 0.30103)} digits>"

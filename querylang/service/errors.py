@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from ..errors import Diagnostic, shown
+from ..errors import Diagnostic, split_shown
 
 __all__ = [
     "BadRequest",
@@ -58,7 +58,7 @@ class ServiceError(Exception):
             "className": self.class_name,
         }
         if self.diagnostics:
-            first, more = shown(self.diagnostics)
+            first, more = split_shown(self.diagnostics)
             body["data"] = [d.to_dict() for d in first]
             if more:
                 body["message"] = f"{self.message} (data: the first {len(first)} diagnostics, and {more} more)"

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeAlias
 
-from ..errors import Diagnostic, shown
+from ..errors import Diagnostic, split_shown
 from .endpoint import CampaignCommunications
 from .errors import (
     BadRequest,
@@ -220,7 +220,7 @@ def _warnings_header(warnings: Sequence[Diagnostic]) -> list[tuple[str, str]]:
     """
     if not warnings:
         return []
-    first, more = shown(warnings)
+    first, more = split_shown(warnings)
     items: list[str] = []
     size = 2  # the brackets
     for warning in first:

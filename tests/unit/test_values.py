@@ -119,6 +119,13 @@ def test_shown_describes_what_repr_cannot_write() -> None:
     assert shown("x" * 100) == "'" + "x" * 56 + "..."
 
 
+def test_shown_describes_a_value_nested_too_deeply_to_repr() -> None:
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert shown(deep) == "<a list nested too deeply to show>"
+
+
 def test_the_javascript_bounds_are_where_javascript_says() -> None:
     # Number.MAX_SAFE_INTEGER; and String(x) uses an exponent from 1e21 (ECMA-262 Number::toString).
     assert int(float(SAFE_INTEGER_MAX)) == SAFE_INTEGER_MAX
