@@ -8,7 +8,7 @@
     >>> serialize(q)
     'is_active=true&type[$in][]=Text%20Contact&send_at[$gte]=2019-01-01T11:00:00Z&$sort[send_at]=-1&$limit=25'
 
-Values are written at build time in the forms SEMANTICS.md section 3 reads (``True`` is
+Values are written at build time in the forms docs/semantics.md section 3 reads (``True`` is
 ``"true"``, an aware ``datetime`` ISO 8601, ``None`` the empty value, which means null), so a
 built query is the very AST that ``parse`` makes of its text: ``parse(serialize(q)) == q``.
 Every object here is immutable; each method returns a new one.

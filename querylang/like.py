@@ -1,4 +1,4 @@
-r"""SQL ``LIKE`` patterns -> matching functions that never backtrack (SEMANTICS.md section 4).
+r"""SQL ``LIKE`` patterns -> matching functions that never backtrack (docs/semantics.md section 4).
 
 ``%`` is any run of characters, ``_`` exactly one, a backslash escapes the next character;
 case-sensitive; the whole text must match. A pattern ending in a lone backslash is run as
@@ -275,7 +275,7 @@ def fold_case(text: str) -> str:
 
 
 def like_matcher(pattern: str, *, ignore_case: bool = False) -> Callable[[str], bool]:
-    r"""A function telling whether a text matches a SQL ``LIKE`` pattern (SEMANTICS.md section 4).
+    r"""A function telling whether a text matches a SQL ``LIKE`` pattern (docs/semantics.md section 4).
 
     Args:
         pattern: ``%`` any run, ``_`` one character, ``\`` escapes the next character.

@@ -1,7 +1,7 @@
 """Query AST <-> LionDesk URLs: ``to_url``, ``to_params`` for HTTP clients, and ``from_url``.
 
 The endpoint is ``https://api-v2.liondesk.com/contacts/{contact_id}/campaign-communications``,
-and ``/{id}`` for one record (SEMANTICS.md section 7). The query part is the canonical
+and ``/{id}`` for one record (docs/semantics.md section 7). The query part is the canonical
 serialization: readable brackets and ``$``, percent-encoded values, and it decodes back, in
 querylang and in qs, to the same query. ``from_url`` reads what the documentation prints too:
 its double slash (``//contacts``) and percent-encoded brackets.

@@ -1,4 +1,4 @@
-"""Query AST + Schema -> typed query, or every problem at once (SEMANTICS.md sections 3 and 5).
+"""Query AST + Schema -> typed query, or every problem at once (docs/semantics.md sections 3 and 5).
 
 ``validate`` returns the same ``Query`` with Python values: ``int``, ``bool``, ``str``, aware
 ``datetime`` in UTC, ``None`` for null; ``$limit``/``$skip`` as ``int`` (``$limit`` lowered to
@@ -268,7 +268,7 @@ def _count(checker: _Checker, name: str, value: str | int | None, span: Span) ->
     The server reads both as JavaScript numbers. A ``$skip`` past 2**53 - 1 is rounded to
     another; a ``$limit`` past ``PLAIN_NUMBER_MAX`` reads as 1 (``1e+21``), while a smaller one
     is lowered to the maximum whatever its rounding. querylang refuses what the server would
-    misread (SEMANTICS: no JS accidents); a number of thousands of digits is never converted.
+    misread (docs/semantics.md: no JavaScript accidents); a number of thousands of digits is never converted.
     """
     if value is None:
         return None

@@ -1,6 +1,6 @@
 """Values as text -> Python values: integers, numbers and date-times as the reference reads them.
 
-Query values follow SEMANTICS.md section 3 (what ajv accepts, with the deliberate differences
+Query values follow docs/semantics.md section 3 (what ajv accepts, with the deliberate differences
 that refuse JavaScript's ``Number()`` accidents); date-times are read as PostgreSQL reads them:
 fractions rounded to the microsecond, a leap second as the next second. Record values from
 exports are read more leniently (any ISO 8601 date-time with an offset). python-dateutil is
@@ -277,7 +277,7 @@ def parse_number(text: str) -> int | float:
     return value
 
 
-# SEMANTICS.md section 3: RFC 3339 (as ajv's date-time format reads it), or a date alone.
+# docs/semantics.md section 3: RFC 3339 (as ajv's date-time format reads it), or a date alone.
 _DATE_TIME = re.compile(
     r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})"
     r"(?:(?P<sep>[Tt \t\n\r\f\v])(?P<h>[0-9]{2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]+))?)?"
@@ -288,7 +288,7 @@ _DATE_HINT = "write 2019-01-01T11:00:00Z, 2019-01-01T11:00:00-07:00 or 2019-01-0
 
 
 def parse_datetime(text: str) -> datetime | FarInstant:
-    """Read a query's date-time (SEMANTICS.md section 3) as an aware ``datetime`` in UTC.
+    """Read a query's date-time (docs/semantics.md section 3) as an aware ``datetime`` in UTC.
 
     When UTC falls just outside years 1 to 9999 (``0001-01-01T00:00:00+01:00``) the result is a
     ``FarInstant``, as PostgreSQL holds those.

@@ -9,7 +9,7 @@ through the namespace, never formatted into the text (STYLE.md, "Compile and eva
 query of more than ``CLOSURES_ABOVE`` tests is built from closures instead (``closures``),
 which follow the same plan and answer alike, so that compiling costs little whatever its size.
 
-The SQL rules it follows (SEMANTICS.md section 4, the reference being PostgreSQL):
+The SQL rules it follows (docs/semantics.md section 4, the reference being PostgreSQL):
 
 - A record's missing key is null (section 4): values are read as ``record[name]``, and a
   ``KeyError`` gives ``None``.

@@ -1,7 +1,7 @@
 """Iterable of records + query -> the Feathers page ``{total, limit, skip, data}``, or a plain list.
 
 ``find`` answers a query over records in memory as the LionDesk server answers it over its
-database (SEMANTICS.md sections 3 and 4): filter, count ``total``, sort, skip, limit, then
+database (docs/semantics.md sections 3 and 4): filter, count ``total``, sort, skip, limit, then
 ``$select`` and ``$load``. It streams: the records are read once, and only the page is held
 (with ``$sort`` and a limit, a bounded buffer of ``skip + limit`` rows).
 """

@@ -3,7 +3,7 @@
 A ``Schema`` says which fields a query may name, which operators each field takes, and how a
 value written in a query (always text) or held in a record (JSON types, or text from a CSV
 export) becomes a Python value: ``int``, ``float``, ``bool``, ``str``, an aware ``datetime`` in
-UTC, or ``None`` (SEMANTICS.md section 3; the readers of text are in ``querylang.values``).
+UTC, or ``None`` (docs/semantics.md section 3; the readers of text are in ``querylang.values``).
 ``fields`` holds one field's rules, ``model`` the schema, ``files`` its file format and JSON
 Schema, ``builtin`` the LionDesk record.
 """

@@ -1,4 +1,4 @@
-"""The built-in schema: the LionDesk contact-communication record (SEMANTICS.md section 3)."""
+"""The built-in schema: the LionDesk contact-communication record (docs/semantics.md section 3)."""
 
 from __future__ import annotations
 
@@ -62,5 +62,5 @@ CONTACT_COMMUNICATIONS = Schema(
         Relation("completing_user", "completing_user_id", "users", "The user who completed it"),
     ),
 )
-"""The LionDesk contact-communication record (SEMANTICS.md section 3); the default schema."""
+"""The LionDesk contact-communication record (docs/semantics.md section 3); the default schema."""
 

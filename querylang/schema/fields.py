@@ -2,7 +2,7 @@
 
 A value written in a query is always text; one held in a record is a JSON value, or text from
 a CSV export. Each becomes a Python value: ``int``, ``float``, ``bool``, ``str``, an aware
-``datetime`` in UTC, or ``None`` (SEMANTICS.md section 3; the readers of text are in
+``datetime`` in UTC, or ``None`` (docs/semantics.md section 3; the readers of text are in
 ``querylang.values``).
 """
 

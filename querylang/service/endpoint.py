@@ -1,7 +1,7 @@
 """Requests -> answers of the campaign-communications endpoint: find, get and patch over a store.
 
 ``CampaignCommunications`` answers ``/contacts/{contact_id}/campaign-communications`` as the
-LionDesk API does (SEMANTICS.md sections 3, 4 and 6): ``find`` and ``get`` run a query through
+LionDesk API does (docs/semantics.md sections 3, 4 and 6): ``find`` and ``get`` run a query through
 ``querylang.memory.find`` over the route's contact's records only, ``patch`` changes
 ``is_active`` and keeps ``completing_user_id`` and ``completed_at`` in step (``rules.transition``),
 and the access rule (``rules.access``) decides who may do either. The data sits in a
@@ -51,7 +51,7 @@ class CampaignCommunications:
 
     Every method takes the route's ``contact_id`` (only its records are read or changed; another
     contact's record is not found) and the acting ``user_id``, to whom the access rule applies
-    (SEMANTICS.md section 6): a user may read and update a contact's communications when they
+    (docs/semantics.md section 6): a user may read and update a contact's communications when they
     are the contact's owner, on a team with the owner, the contact's assigned user, or a user the
     contact is shared with. Reads check it only when a ``user_id`` is given. A ``query`` is the
     text as in the URL after ``?``, a ``Query`` or a builder query; ``$load`` adds

@@ -1,6 +1,6 @@
 """The endpoint's rules as plain functions over data: who may use a contact, which queries it runs, what a PATCH does.
 
-Every store calls these (SEMANTICS.md sections 4 and 6), so the in-memory service and a
+Every store calls these (docs/semantics.md sections 4 and 6), so the in-memory service and a
 database behind it decide alike: a store only finds, locks and writes.
 """
 
@@ -59,7 +59,7 @@ def check_patterns(query: Query, text: str = "") -> None:
     PostgreSQL runs such a pattern on every row of the table, whatever the route's contact, and
     stops the query on the first row that matches up to the backslash. An answer that depended
     on that would let a user probe records they may not read, so the service refuses the
-    pattern up front, whatever the data (SEMANTICS.md section 4); only the query is looked at.
+    pattern up front, whatever the data (docs/semantics.md section 4); only the query is looked at.
 
     Args:
         query: the typed query (``validate``); its warnings go with the refusal.

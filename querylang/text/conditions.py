@@ -67,7 +67,7 @@ def _list_for_value(report: Report, node: Arr, leaf: Leaf) -> Leaf:
     """A list of one (``a[]=x``, ``a[0]=x``) where one value is expected: its value, with a warning.
 
     The reference's validator (ajv, ``coerceTypes: "array"``) reads such a list as the value it
-    holds (SEMANTICS.md section 2). The warning points at the brackets that make the list, from
+    holds (docs/semantics.md section 2). The warning points at the brackets that make the list, from
     the list's first bracket to the end of the key, and its hint shows the plain form.
     """
     param = leaf.param
@@ -151,7 +151,7 @@ def field_conditions(report: Report, name: str, node: Node, name_span: Span, *, 
     (it sends them to PostgreSQL as they are, and fails or matches an array's text).
     """
     if "[" in name or "]" in name:
-        # Only a key that fails to decode, kept whole, names such a field (SEMANTICS.md section
+        # Only a key that fails to decode, kept whole, names such a field (docs/semantics.md section
         # 1), and no schema has one: unknown whatever the schema, and no Compare can hold it.
         report.problem(
             "unknown-field",

@@ -1,6 +1,6 @@
 """A raw key -> what it says: its decoded name and bracket segments, with offsets from its start.
 
-A key is decoded as a whole before its brackets are read, all or nothing (SEMANTICS.md section
+A key is decoded as a whole before its brackets are read, all or nothing (docs/semantics.md section
 1). A key that fails to decode (``a%ZZ[b]``) is one plain key, kept as written: no bracket is
 read in it. ``plain_keys`` finds such keys in a query where qs cuts them from their parameters,
 and ``masked`` hides them from the grammar behind as many name characters, so that the spans

@@ -1,7 +1,7 @@
 """Parameters -> the nested structure qs builds (``decode``), and a structure -> text (``encode``).
 
 This is Express 4.22's query parser: qs 6.16 with ``allowPrototypes: true`` and
-``arrayLimit: 1000`` (SEMANTICS.md section 1). Where qs would silently reshape or drop part of a
+``arrayLimit: 1000`` (docs/semantics.md section 1). Where qs would silently reshape or drop part of a
 query — a key deeper than five brackets, an index of 1000 or more, more than 1000 parameters, a
 ``__proto__`` key, an empty value it merges away — querylang raises ``QuerySyntaxError`` instead.
 

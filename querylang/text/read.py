@@ -1,4 +1,4 @@
-"""The positioned qs structure -> the query AST, checking every rule of SEMANTICS.md section 2.
+"""The positioned qs structure -> the query AST, checking every rule of docs/semantics.md section 2.
 
 The rules that need no schema live here and in ``conditions.py`` (the conditions, ``$or`` and
 ``$and``): which ``$`` filters exist, what each takes (``$limit``, ``$skip``, ``$sort``,
@@ -170,7 +170,7 @@ def build(root: Obj, text: str = "") -> Query:
     """The query a qs structure describes.
 
     Raises:
-        QueryValidationError: with every problem of SEMANTICS.md section 2.
+        QueryValidationError: with every problem of docs/semantics.md section 2.
     """
     query, problems, _ = build_partial(root)
     if problems:

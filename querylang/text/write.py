@@ -1,6 +1,6 @@
 """Query AST -> canonical query string.
 
-The text is readable (brackets and ``$`` as they are, values percent-encoded as SEMANTICS.md
+The text is readable (brackets and ``$`` as they are, values percent-encoded as docs/semantics.md
 section 7 says) and decodes, in querylang and in qs, back to an equal query:
 ``parse(serialize(q)) == q`` for every tree, and ``serialize(parse(s))`` is a fixed point.
 
@@ -27,7 +27,7 @@ __all__ = ["format_value", "serialize"]
 
 
 def format_value(value: Value) -> str:
-    """A value in the form SEMANTICS.md section 3 reads.
+    """A value in the form docs/semantics.md section 3 reads.
 
     Raises:
         QueryError: a naive ``datetime`` (it names no instant) or a type text cannot carry.
