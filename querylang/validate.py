@@ -5,9 +5,11 @@
 the schema's maximum), sort directions as ``1``/``-1``. ``check`` returns the diagnostics,
 errors and warnings, without raising. Each diagnostic points at the text that caused it.
 
-Warnings never raise: a value kept raw because of an invalid escape, a placeholder-looking
-value (``undefined``, ``null``, ``None``, ``NaN``) on a text field, ``is_stopped_on_text_reply``
-without ``type=Text Contact``, a range that can never match, contradictory equalities.
+Warnings never raise: a value kept raw because of an invalid escape, a list of one read as the
+one value expected (``list-for-value``), a placeholder-looking value (``undefined``, ``null``,
+``None``, ``NaN``) on a text field, ``is_stopped_on_text_reply`` without ``type=Text Contact``,
+a range that can never match, contradictory equalities, a ``$limit`` lowered to the maximum, a
+pattern ending in a lone backslash.
 """
 
 from __future__ import annotations
