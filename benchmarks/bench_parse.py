@@ -66,7 +66,7 @@ def rates(fns: list[Callable[[str], object]], seconds: float, rounds: int) -> li
 
 
 def _parse_new_keys(text: str) -> object:
-    text_keys._KEYS.clear()
+    text_keys.KEYS.clear()
     return querylang.parse(text)
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from ..percent import decode_component
 from ..source import Span
 
-__all__ = ["MAX_DEPTH", "PLAIN_MARK", "Key", "decode", "masked", "plain_key", "plain_keys", "read_key"]
+__all__ = ["KEYS", "MAX_DEPTH", "PLAIN_MARK", "Key", "decode", "masked", "plain_key", "plain_keys", "read_key"]
 
 MAX_DEPTH = 5
 """Bracket segments a key may have (qs ``depth``)."""
@@ -43,20 +43,22 @@ def decode(text: str) -> tuple[str, bool]:
 
 # PERF: keys repeat (a few dozen fields and operators), so what each one says is kept; read
 # with brackets and escapes, a key costs more than the rest of its parameter.
-_KEYS: dict[str, Key] = {}
-_KEYS_KEPT = 4096
+KEYS: dict[str, Key] = {}
+KEYS_KEPT = 4096
 _KEY_KEPT_LENGTH = 256  # a longer key is not a field and an operator: not kept (memory stays small)
 
 
 def read_key(raw_key: str, segment: re.Pattern[str]) -> Key:
-    """What a key that decodes says (``segment`` finds one bracket segment: the grammar's), kept for next time."""
-    key = _KEYS.get(raw_key)
-    if key is None:
-        key = _read_key(segment, raw_key)
-        if len(raw_key) <= _KEY_KEPT_LENGTH:
-            if len(_KEYS) >= _KEYS_KEPT:
-                _KEYS.clear()
-            _KEYS[raw_key] = key
+    """What a key says (``segment`` finds one bracket segment: the grammar's), read and kept in ``KEYS``.
+
+    A key that fails to decode is not kept: every key in ``KEYS`` decodes, so a reader that
+    finds a key there knows it needs no masking (``params.read_params``).
+    """
+    key = _read_key(segment, raw_key)
+    if len(raw_key) <= _KEY_KEPT_LENGTH and not key.raw:
+        if len(KEYS) >= KEYS_KEPT:
+            KEYS.clear()
+        KEYS[raw_key] = key
     return key
 
 
@@ -86,10 +88,8 @@ def plain_keys(text: str) -> dict[int, int]:
     for part in text[offset:].split("&"):
         if "%" in part:
             key = _qs_key(part)
-            if "%" in key:
-                kept = _KEYS.get(key)
-                if (kept.raw if kept is not None else not decode_component(key)[1]):
-                    found[offset] = len(key)
+            if "%" in key and key not in KEYS and not decode_component(key)[1]:
+                found[offset] = len(key)
         offset += len(part) + 1
     return found
 

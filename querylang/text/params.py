@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..errors import QuerySyntaxError
 from ..percent import decode_component, normalize_brackets
 from ..source import LONE_SURROGATE, Span
-from .keys import MAX_DEPTH, Key, decode, masked, plain_key, plain_keys, read_key
+from .keys import KEYS, MAX_DEPTH, Key, decode, masked, plain_key, plain_keys, read_key
 
 if TYPE_CHECKING:
     import lark
@@ -227,10 +227,15 @@ def _plain_param(part: str, start: int, index: int, length: int) -> Param:
     return Param(start, key_end, start + len(part), key, value, not value_ok, index)
 
 
-def _param(part: str, start: int, index: int, patterns: _Patterns, plain: int = -1) -> Param:
+class _PlainKey(Exception):
+    """A key that fails to decode, met before they were looked for: read the text again, masked."""
+
+
+def _param(part: str, start: int, index: int, patterns: _Patterns, plain: int | None = None) -> Param:
     """One parameter from its text (``key`` or ``key=value``) and its offset in the query.
 
-    ``plain``, when not -1, is the length of the parameter's key, which fails to decode.
+    ``plain`` is the length of the parameter's key when it fails to decode, -1 when it does
+    not, and None when the keys that fail were not looked for (``_PlainKey`` if this one does).
     """
     if index >= MAX_PARAMETERS:
         raise QuerySyntaxError.at(
@@ -239,7 +244,7 @@ def _param(part: str, start: int, index: int, patterns: _Patterns, plain: int = 
             Span(start, start + len(part)),
             f"send at most {MAX_PARAMETERS} parameters",
         )
-    if plain >= 0:
+    if plain is not None and plain >= 0:
         return _plain_param(part, start, index, plain)
     # The grammar has read the whole text, so the key ends at the first '=' outside brackets.
     # PERF: a key without brackets, or with balanced raw ones, ends at the first '=' of all.
@@ -249,7 +254,11 @@ def _param(part: str, start: int, index: int, patterns: _Patterns, plain: int = 
         match = patterns.key.match(part)
         assert match is not None, part
         raw_key = match.group()
-    key = read_key(raw_key, patterns.segment)
+    key = KEYS.get(raw_key)  # PERF: keys repeat; every kept key decodes
+    if key is None:
+        key = read_key(raw_key, patterns.segment)
+        if key.raw and plain is None:
+            raise _PlainKey
     if key.too_deep is not None:
         raise QuerySyntaxError.at(
             "too-deep",
@@ -298,23 +307,20 @@ def _check_bracket_equals(raw_value: str, offset: int) -> None:
     )
 
 
-def _read_fast(text: str, masked: str, plain: dict[int, int]) -> list[Param] | None:
-    """The parameters of a valid query, read with the compiled grammar; None if it is not valid."""
+def _read_fast(text: str, readable: str, plain: dict[int, int] | None) -> list[Param] | None:
+    """The parameters of a valid query, read with the compiled grammar; None if it is not valid.
+
+    ``plain``: the keys that fail to decode (``keys.plain_keys``), masked in ``readable``; None
+    before they were looked for (``_PlainKey`` if one is met).
+    """
     patterns = _parser()[1]
-    if patterns.query.fullmatch(masked) is None:
+    if patterns.query.fullmatch(readable) is None:
         return None
     params: list[Param] = []
     offset = 1 if text.startswith("?") else 0
-    append = params.append
-    if not plain:  # PERF: nearly always
-        for index, part in enumerate(text[offset:].split("&")):
-            if part:
-                append(_param(part, offset, index, patterns))
-            offset += len(part) + 1
-        return params
     for index, part in enumerate(text[offset:].split("&")):
         if part:
-            append(_param(part, offset, index, patterns, plain.get(offset, -1)))
+            params.append(_param(part, offset, index, patterns, None if plain is None else plain.get(offset, -1)))
         offset += len(part) + 1
     return params
 
@@ -339,10 +345,25 @@ def read_params(text: str, *, fast: bool = True) -> list[Param]:
         _check_characters(text)
     from lark.exceptions import UnexpectedInput
 
-    plain = plain_keys(text)
-    readable = masked(text, plain) if plain else text
+    stopped: QuerySyntaxError | None = None
     try:
         if fast:
+            # PERF: keys that fail to decode are rare, so they are looked for only when the text
+            # does not read as it is: it holds one, or stops where qs would cut one differently
+            # (`a=%ZZ]=y` is the key `a=%ZZ]`), or does not match the grammar.
+            try:
+                params = _read_fast(text, text, None)
+            except _PlainKey:
+                params = None
+            except QuerySyntaxError as error:
+                params, stopped = None, error
+            if params is not None:
+                return params
+        plain = plain_keys(text)
+        if stopped is not None and not plain:
+            raise stopped
+        readable = masked(text, plain) if plain else text
+        if fast and plain:
             params = _read_fast(text, readable, plain)
             if params is not None:
                 return params

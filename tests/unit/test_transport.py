@@ -346,14 +346,14 @@ def test_non_ascii_escapes_decode_as_utf8_and_invalid_ones_stay_raw() -> None:
 def test_what_keys_say_is_kept_for_short_keys_only_and_boundedly() -> None:
     from querylang.text import keys as text_keys
 
-    text_keys._KEYS.clear()
+    text_keys.KEYS.clear()
     long_key = "a" * 300
     read_params(f"{long_key}[$gt]=1&b[$lt]=2")
-    assert f"{long_key}[$gt]" not in text_keys._KEYS
-    assert "b[$lt]" in text_keys._KEYS
+    assert f"{long_key}[$gt]" not in text_keys.KEYS
+    assert "b[$lt]" in text_keys.KEYS
     for i in range(5000):
         read_params(f"f{i}[$in][]=x")
-    assert 0 < len(text_keys._KEYS) <= 4096
+    assert 0 < len(text_keys.KEYS) <= 4096
 
 
 @pytest.mark.parametrize(
@@ -363,7 +363,7 @@ def test_what_keys_say_is_kept_for_short_keys_only_and_boundedly() -> None:
 def test_a_kept_key_reads_as_a_new_one(text: str) -> None:
     from querylang.text import keys as text_keys
 
-    text_keys._KEYS.clear()
+    text_keys.KEYS.clear()
     first = read_params(text)
     again = read_params(text)  # from the kept keys
     assert [(p.key, p.start, p.key_end, p.end, p.segments, p.name) for p in again] == [
