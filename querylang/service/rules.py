@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
 from ..ast import Compare, Query, conditions
-from ..errors import Diagnostic, QueryValidationError, suggest
+from ..errors import MAX_SHOWN_DIAGNOSTICS, Diagnostic, QueryValidationError, suggest
 from ..memory.plan import stops_postgres
 from ..schema import Schema
 from .data import Contact, Team
@@ -100,10 +100,18 @@ def read_body(data: object, schema: Schema) -> tuple[bool | None, list[Diagnosti
     found: list[Diagnostic] = []
     active: bool | None = None
     only = "only " + ", ".join(f"'{f.name}'" for f in schema.fields if f.writeable) + " may change"
+    unknown = 0
     for key, value in data.items():
         f = schema.field(key) if isinstance(key, str) else None
         if f is None:
-            near = suggest(key, schema.field_names) if isinstance(key, str) and len(key) <= SHOWN else None
+            # Bounded work: a spelling hint (difflib) for the keys people are shown; the rest say
+            # what may change. A body of 100,000 unknown keys took seconds of hints.
+            unknown += 1
+            near = (
+                suggest(key, schema.field_names)
+                if isinstance(key, str) and len(key) <= SHOWN and unknown <= MAX_SHOWN_DIAGNOSTICS
+                else None
+            )
             found.append(Diagnostic("unknown-field", f"unknown field {_name(key)} in the body", hint=near or only))
         elif not f.writeable:
             found.append(

@@ -884,3 +884,27 @@ def test_the_exception_keeps_every_diagnostic_and_its_body_shows_20() -> None:
     message = "invalid body: unknown field 'k0' (and 24 more) (data: the first 20 diagnostics, and 5 more)"
     assert body["message"] == message
     assert "data:" not in BadRequest.from_diagnostics("body", many[:20]).to_dict()["message"]  # type: ignore[operator]
+
+
+def test_a_body_of_many_unknown_keys_gets_spelling_hints_for_the_shown_ones_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Work per request stays bounded: difflib runs for the keys people are shown, not for
+    # every one of 1,000; every key still has its diagnostic, with a hint.
+    import querylang.service.rules as rules
+    from querylang.errors import MAX_SHOWN_DIAGNOSTICS
+    from querylang.schema import CONTACT_COMMUNICATIONS
+
+    calls: list[str] = []
+    original = rules.suggest
+
+    def counting(word: str, choices: Any) -> str | None:
+        calls.append(word)
+        return original(word, choices)
+
+    monkeypatch.setattr(rules, "suggest", counting)
+    _, found = rules.read_body({f"is_activ{i}": 1 for i in range(1000)}, CONTACT_COMMUNICATIONS)
+    assert len(found) == 1000 and all(d.code == "unknown-field" and d.hint for d in found)
+    assert len(calls) == MAX_SHOWN_DIAGNOSTICS
+    assert found[0].hint == "did you mean 'is_active'?"
+    assert found[-1].hint == "only 'is_active' may change"
