@@ -8,6 +8,7 @@ differences" of SEMANTICS.md are rejected here where the reference accepts them.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -854,3 +855,30 @@ def test_elsewhere_an_empty_value_on_a_nullable_field_is_null(text: str) -> None
 def test_select_errors_say_what_the_reference_does_with_the_spelling(text: str, words: str, hint: str) -> None:
     [problem] = [d for d in check(text) if d.severity == "error"]
     assert (problem.code, words in problem.message, hint in (problem.hint or "")) == ("unknown-field", True, True)
+
+
+def test_spelling_hints_are_bounded_per_query_and_every_unknown_field_is_still_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # difflib for every one of 999 unknown names made one check cost ~0.4 s; the hints are for
+    # as many names as people are shown, and a name met twice is not looked up again.
+    import importlib
+
+    from querylang.errors import MAX_SHOWN_DIAGNOSTICS
+
+    validate_module = importlib.import_module("querylang.validate")  # querylang.validate is the function
+
+    calls: list[str] = []
+    original = validate_module.suggest
+
+    def counting(word: str, choices: Any) -> str | None:
+        calls.append(word)
+        return original(word, choices)
+
+    monkeypatch.setattr(validate_module, "suggest", counting)
+    text = "&".join(f"send_att{i}=1" for i in range(999))
+    found = check(text)
+    assert [d.code for d in found] == ["unknown-field"] * 999
+    assert len(calls) == MAX_SHOWN_DIAGNOSTICS
+    assert found[0].hint == "did you mean 'send_at'?"
+    assert found[-1].hint is not None and found[-1].hint.startswith("fields are id, contact_id")
