@@ -207,6 +207,16 @@ def _from_record(load: Callable[[Record], Any]) -> Getter:
 # ---- the scans (scans._WINDOW, scans._TOP)
 
 
+def _failed(error: Exception, r: Any, i: int, predicate: Callable[[Record], bool], on_error: OnError) -> None:
+    """What a failure on record ``i`` means, as the generated scans' handlers decide it."""
+    if isinstance(error, PatternStop):
+        raise error.error(r, i) from None
+    if isinstance(error, TypeError):
+        error = not_a_record(r, error, predicate, i)
+    assert isinstance(error, RecordError)
+    on_error(i, error)
+
+
 def _window(scan: _Conjunction, predicate: Callable[[Record], bool]) -> Callable[..., tuple[int, list[Record]]]:
     passes, size = scan.passes, scan.size
 
@@ -224,12 +234,8 @@ def _window(scan: _Conjunction, predicate: Callable[[Record], bool]) -> Callable
                         rows.append(r)
                     total += 1
                 return total, rows
-            except RecordError as error:
-                on_error(i, error)
-            except TypeError as error:
-                on_error(i, not_a_record(r, error, predicate, i))
-            except PatternStop as stop_here:
-                raise stop_here.error(r, i) from None
+            except (RecordError, TypeError, PatternStop) as error:
+                _failed(error, r, i, predicate, on_error)
 
     return window
 
@@ -266,12 +272,8 @@ def _top(
                 buf.sort(key=first, reverse=reverse)
                 del buf[keep:]
                 return total, [row for _, row in buf]
-            except RecordError as error:
-                on_error(i, error)
-            except TypeError as error:
-                on_error(i, not_a_record(r, error, predicate, i))
-            except PatternStop as stop_here:
-                raise stop_here.error(r, i) from None
+            except (RecordError, TypeError, PatternStop) as error:
+                _failed(error, r, i, predicate, on_error)
 
     return top
 
