@@ -11,7 +11,8 @@ from .ast import Op
 from .builder import F, Fields, Query
 from .errors import Diagnostic, QueryError, QuerySyntaxError, QueryValidationError
 from .memory.compile import Compiled, compile
-from .memory.find import Page, find
+from .memory.find import find
+from .page import Page
 from .schema import CONTACT_COMMUNICATIONS, Field, FieldType, Relation, Schema
 from .source import Span
 from .text.qs import decode, encode

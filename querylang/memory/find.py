@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, TypedDict, overload
+from typing import Any, Literal, overload
 
 from ..ast import Query
 from ..errors import Diagnostic, QueryError
+from ..page import Page, page_limits
 from ..schema import Field, RecordError, Schema, ValueProblem
 from ..source import NOWHERE, Span
 from ..values import shown
@@ -21,15 +22,6 @@ from .compile import Compiled, compile
 from .rows import OnError, Record, bad_value
 
 __all__ = ["Page", "evaluate", "find"]
-
-
-class Page(TypedDict):
-    """One page of results, as Feathers returns it."""
-
-    total: int
-    limit: int
-    skip: int
-    data: list[Mapping[str, Any]]
 
 
 Users = Mapping[Any, Mapping[str, Any]] | Iterable[Mapping[str, Any]]
@@ -134,16 +126,10 @@ def evaluate(
         user_list = _user_list(users)
     elif users is not None:
         _check_users(users)
-    skip = query.skip if isinstance(query.skip, int) else 0
-    if paginate:
-        default = schema.default_limit if default_limit is None else default_limit
-        maximum = schema.max_limit if max_limit is None else max_limit
-        written = compiled.written_limit
-        limit: int | None = default if written is None else written
-        if maximum is not None and limit is not None:
-            limit = min(limit, maximum)
-    else:
-        limit = compiled.written_limit
+    skip_written = query.skip if isinstance(query.skip, int) else None
+    limit, skip = page_limits(
+        compiled.written_limit, skip_written, schema, default_limit, max_limit, paginate=paginate
+    )
     total, rows = compiled.window(records, skip, limit, on_error)
     data: list[Mapping[str, Any]] = [compiled.project(r) for r in rows] if compiled.project is not None else rows
     if query.load is not None:

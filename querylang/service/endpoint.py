@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from ..ast import Query
 from ..errors import Diagnostic, QueryError
 from ..memory.compile import Compiled, compile
-from ..memory.find import Page
+from ..page import Page
 from ..schema import CONTACT_COMMUNICATIONS, Schema
 from ..validate import validate
 from .data import Contact, Team

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..ast import Query
 from ..memory.compile import Compiled
-from ..memory.find import Page, find
+from ..memory.find import find
+from ..page import Page
 from ..schema import RecordError, Schema
 from .data import Contact, Team, index_users, read_folder
 from .errors import DataError

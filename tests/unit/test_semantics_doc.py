@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 import querylang
+import querylang.sql
 from querylang.service import CampaignCommunications, Contact, ServiceError
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "semantics.md"
@@ -362,4 +363,5 @@ def test_reading_the_doc_needs_no_private_module() -> None:
     public = {"querylang.find", "querylang.decode", "querylang.check", "querylang.values.FarInstant"}
     public |= {f"querylang.{name}" for name in querylang.__all__}
     public |= {"querylang.service.CampaignCommunications", "querylang.service.ServiceError"}
+    public |= {"querylang.sql"} | {f"querylang.sql.{name}" for name in querylang.sql.__all__}
     assert sorted(named - public) == []

@@ -1,0 +1,308 @@
+r"""Typed query -> SQL text and bound parameters for one dialect: the page, and the total.
+
+``to_sql`` validates a query, then builds sqlglot's expression tree (never SQL text): every value
+becomes a parameter, every identifier is quoted, and the rules of docs/semantics.md section 4 are
+written out for each engine (``dialects``):
+
+- three-valued logic as SQL has it: ``$ne``, ``$nin``, ``$notlike`` and the ranges never match
+  null; ``field=`` null is ``IS NULL``, ``field[$ne]=`` null ``IS NOT NULL``; a range with null
+  matches nothing; a null inside ``$in``/``$nin`` is bound and kept (``NOT IN`` then matches
+  nothing, as ``find`` does);
+- patterns: ``LIKE ... ESCAPE '\\'`` (SQLite: ``GLOB``, which is case-sensitive, and a registered
+  function for ``$ilike``: ``sqlite.register``); a pattern ending in a lone backslash is refused
+  up front (``bad-pattern``): the engines disagree there;
+- text compares and sorts by code point (PostgreSQL: ``COLLATE "C"``, never on ``ILIKE``);
+- ascending sorts put nulls last, descending first; ties and unsorted pages keep the load order
+  (the ``ORDINAL`` column, always last in ``ORDER BY``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query
+from ..errors import Diagnostic, QueryValidationError
+from ..like import ends_with_lone_escape
+from ..page import page_limits
+from ..schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema
+from ..validate import validate
+from ..values import FarInstant
+from . import dialects
+from .dialects import Dialect, require
+from .sqlite import ILIKE_FUNCTION, to_glob
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+__all__ = ["ORDINAL", "TABLE", "USERS_TABLE", "Statement", "to_sql"]
+
+TABLE = "campaign_communications"
+"""The records' table, unless ``table=`` names another."""
+USERS_TABLE = "users"
+"""The users' table for ``$load`` (``id`` and ``data``, the user object as JSON)."""
+ORDINAL = "_ordinal"
+"""The column that keeps the order records were loaded in: ties and unsorted pages follow it."""
+
+_NO_MAX = 2**63 - 1
+_COMPARE = {Op.EQ: "EQ", Op.NE: "NEQ", Op.LT: "LT", Op.LTE: "LTE", Op.GT: "GT", Op.GTE: "GTE"}
+_RANGES = frozenset({Op.LT, Op.LTE, Op.GT, Op.GTE})
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A query as SQL for one engine: the page and the total, with their parameters.
+
+    ``cur.execute(stmt.sql, stmt.params)`` reads the page's rows (the ``columns``, in order);
+    ``cur.execute(stmt.count_sql, stmt.count_params)`` its total. The page is
+    ``{total, limit, skip, data}`` with the ``limit`` and ``skip`` here.
+
+    Attributes:
+        dialect: the engine's name.
+        sql: the page's ``SELECT``, or None when ``$limit=0`` (no rows are read).
+        params: its parameters: a sequence (``%s`` or ``?``), or a mapping for named ``:p1``.
+        count_sql: ``SELECT COUNT(*)`` of every match.
+        count_params: its parameters.
+        limit: the page's limit (after the default and the maximum), None for every row.
+        skip: the rows skipped.
+        columns: the columns ``sql`` selects, in order.
+        select: the fields each row holds (``$select``, duplicates removed), None for all.
+        load: the relations ``$load`` adds, in order.
+        query: the typed query.
+        schema: the schema it was typed against.
+    """
+
+    dialect: str
+    sql: str | None
+    params: Sequence[object] | Mapping[str, object]
+    count_sql: str
+    count_params: Sequence[object] | Mapping[str, object]
+    limit: int | None
+    skip: int
+    columns: tuple[str, ...]
+    select: tuple[str, ...] | None
+    load: tuple[str, ...]
+    query: Query = dataclasses.field(repr=False)
+    schema: Schema = dataclasses.field(repr=False)
+
+
+def identifier(name: str, d: Dialect) -> exp.Identifier:
+    """A quoted identifier; ``%`` doubled for psycopg, which reads ``%`` in SQL text as a placeholder."""
+    from sqlglot import exp
+
+    return exp.Identifier(this=name.replace("%", "%%") if d.name == "postgres" else name, quoted=True)
+
+
+def table_name(name: str, d: Dialect) -> exp.Table:
+    """A quoted table name; ``schema.table`` names a table in another schema (database)."""
+    from sqlglot import exp
+
+    parts = name.split(".")
+    if len(parts) == 2:
+        return exp.Table(this=identifier(parts[1], d), db=identifier(parts[0], d))
+    return exp.Table(this=identifier(name, d))
+
+
+class _Builder:
+    """The expressions of one statement, and the parameters they bind, in the order they render."""
+
+    def __init__(self, d: Dialect, schema: Schema) -> None:
+        self.d, self.schema = d, schema
+        self.params: list[object] = []
+        self.named: dict[str, object] = {}
+
+    def param(self, value: object) -> exp.Expression:
+        from sqlglot import exp
+
+        if self.d.named:
+            name = f"p{len(self.named) + 1}"
+            self.named[name] = value
+            return exp.Placeholder(this=name)
+        self.params.append(value)
+        return exp.Placeholder()
+
+    def bound(self) -> Sequence[object] | Mapping[str, object]:
+        return dict(self.named) if self.d.named else tuple(self.params)
+
+    def column(self, name: str) -> exp.Column:
+        from sqlglot import exp
+
+        return exp.Column(this=identifier(name, self.d))
+
+    def value(self, f: Field, value: object) -> exp.Expression:
+        from sqlglot import exp
+
+        placeholder = self.param(self.d.bind(f, value))
+        if isinstance(value, FarInstant) and not self.d.micros:
+            # Outside what the drivers' datetime holds: bound as text, read by the engine.
+            return exp.Cast(
+                this=placeholder, to=exp.DataType.build(self.d.types[FieldType.DATETIME], dialect=self.d.sqlglot)
+            )
+        return placeholder
+
+    def ordered(self, f: Field) -> exp.Expression:
+        """The column as it compares and sorts: by code point for text."""
+        from sqlglot import exp
+
+        col = self.column(f.name)
+        if self.d.text_collation and f.type in (FieldType.TEXT, FieldType.ENUM):
+            return exp.Collate(this=col, expression=exp.Identifier(this=self.d.text_collation, quoted=True))
+        return col
+
+    def where(self, expr: Expr) -> exp.Expression:
+        from sqlglot import exp
+
+        if isinstance(expr, AllOf):
+            return exp.Paren(this=exp.and_(*(self.where(e) for e in expr.items)))
+        if isinstance(expr, AnyOf):
+            return exp.Paren(this=exp.or_(*(self.where(e) for e in expr.items)))
+        f = self.schema.field(expr.field)
+        assert f is not None  # validated
+        if isinstance(expr, Membership):
+            test = exp.In(this=self.column(f.name), expressions=[self.value(f, v) for v in expr.values])
+            return exp.Not(this=test) if expr.op is Op.NIN else test
+        return self.compare(f, expr)
+
+    def compare(self, f: Field, cond: Compare) -> exp.Expression:
+        from sqlglot import exp
+
+        op, value = cond.op, cond.value
+        if op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE):
+            assert isinstance(value, str)
+            return self.pattern(f, op, value)
+        if value is None:
+            if op is Op.EQ:
+                return exp.Is(this=self.column(f.name), expression=exp.Null())
+            if op is Op.NE:
+                return exp.Not(this=exp.Is(this=self.column(f.name), expression=exp.Null()))
+            return exp.false()  # a range with null is unknown for every row
+        operand = self.ordered(f) if op in _RANGES else self.column(f.name)
+        node: type[exp.Expression] = getattr(exp, _COMPARE[op])
+        return node(this=operand, expression=self.value(f, value))
+
+    def pattern(self, f: Field, op: Op, pattern: str) -> exp.Expression:
+        from sqlglot import exp
+
+        col = self.column(f.name)
+        if self.d.name == "sqlite":
+            if op is Op.ILIKE:
+                return exp.Anonymous(this=ILIKE_FUNCTION, expressions=[col, self.param(pattern)])
+            glob = exp.Glob(this=col, expression=self.param(to_glob(pattern)))
+            return exp.Not(this=glob) if op is Op.NOTLIKE else glob
+        kind = exp.ILike if op is Op.ILIKE else exp.Like
+        test = exp.Escape(this=kind(this=col, expression=self.param(pattern)), expression=exp.Literal.string("\\"))
+        return exp.Not(this=test) if op is Op.NOTLIKE else test
+
+
+def _refuse_lone_escapes(query: Query, text: str) -> None:
+    """``bad-pattern`` for every pattern ending in a lone backslash: the engines disagree there."""
+    from ..ast import conditions
+
+    problems = [
+        Diagnostic(
+            "bad-pattern",
+            f"the {c.op.spelling} pattern of '{c.field}' ends in a lone backslash, which SQL engines read differently",
+            c.value_span,
+            "write \\\\ for a literal backslash, or remove the last \\",
+        )
+        for c in conditions(query.where)
+        if isinstance(c, Compare)
+        and c.op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE)
+        and isinstance(c.value, str)
+        and ends_with_lone_escape(c.value)
+    ]
+    if problems:
+        raise QueryValidationError(problems, text)
+
+
+def to_sql(
+    query: Query | str | object,
+    *,
+    dialect: str | Dialect = "postgres",
+    schema: Schema | None = None,
+    table: str = TABLE,
+    default_limit: int | None = None,
+    max_limit: int | None = None,
+    paginate: bool = True,
+) -> Statement:
+    """A query as SQL for one engine: ``to_sql("id[$in][]=1&$sort[send_at]=-1", dialect="sqlite")``.
+
+    Args:
+        query: query text, a ``Query`` AST, or a builder query.
+        dialect: ``postgres`` (psycopg's ``%s``), ``sqlite``, ``duckdb`` (``?``), or ``spark``
+            (named ``:p1``; ``spark.sql(stmt.sql, args=stmt.params)``).
+        schema: the fields; the contact-communication schema by default.
+        table: the records' table (``schema.table`` for another schema).
+        default_limit: the page size without ``$limit``; the schema's by default.
+        max_limit: the largest page; the schema's by default.
+        paginate: False for every row: ``$limit`` and ``$skip`` apply as written.
+
+    Returns:
+        The ``Statement``: page and total SQL, their parameters, and the page's limit and skip.
+
+    Raises:
+        QuerySyntaxError: the text cannot be read.
+        QueryValidationError: every problem of a query that is not valid, and ``bad-pattern``
+            for a pattern ending in a lone backslash.
+        QueryError: ``unknown-dialect``; ``MissingExtra`` without sqlglot (``querylang[sql]``).
+    """
+    require("sqlglot", "sql")
+    from sqlglot import exp
+
+    d = dialects.dialect(dialect)
+    schema = schema or CONTACT_COMMUNICATIONS
+    typed = validate(query, dataclasses.replace(schema, max_limit=_NO_MAX))
+    _refuse_lone_escapes(typed, query if isinstance(query, str) else "")
+    assert typed.limit is None or isinstance(typed.limit, int)
+    limit, skip = page_limits(
+        typed.limit,
+        typed.skip if isinstance(typed.skip, int) else None,
+        schema,
+        default_limit,
+        max_limit,
+        paginate=paginate,
+    )
+    select = tuple(dict.fromkeys(typed.select)) if typed.select is not None else None
+    load = tuple(dict.fromkeys(typed.load)) if typed.load is not None else ()
+    related = [r.field for name in load if (r := schema.relation(name)) is not None]
+    columns = tuple(dict.fromkeys([*(select if select is not None else schema.field_names), *related]))
+
+    counted = _Builder(d, schema)
+    count = exp.select(exp.Count(this=exp.Star())).from_(table_name(table, d))
+    if typed.where is not None:
+        count = count.where(counted.where(typed.where))
+    page_sql, page_params = None, _Builder(d, schema).bound()
+    if limit != 0:
+        paged = _Builder(d, schema)
+        page = exp.select(*(paged.column(c) for c in columns)).from_(table_name(table, d))
+        if typed.where is not None:
+            page = page.where(paged.where(typed.where))
+        order = []
+        for key in typed.sort:
+            f = schema.field(key.field)
+            assert f is not None
+            desc = key.direction in (-1, "-1")
+            order.append(exp.Ordered(this=paged.ordered(f), desc=desc, nulls_first=desc))
+        order.append(exp.Ordered(this=paged.column(ORDINAL), desc=False, nulls_first=False))
+        page = page.order_by(*order)
+        if limit is not None:
+            page = page.limit(paged.param(limit))
+        if skip:
+            page = page.offset(paged.param(skip))
+        page_sql, page_params = page.sql(dialect=d.sqlglot), paged.bound()
+    return Statement(
+        dialect=d.name,
+        sql=page_sql,
+        params=page_params,
+        count_sql=count.sql(dialect=d.sqlglot),
+        count_params=counted.bound(),
+        limit=limit,
+        skip=skip,
+        columns=columns,
+        select=select,
+        load=load,
+        query=typed,
+        schema=schema,
+    )

@@ -1,0 +1,167 @@
+"""Dialect name -> what differs per SQL engine: sqlglot's dialect, parameter style, column types, value binding.
+
+Four engines are known: ``postgres``, ``sqlite``, ``duckdb`` and ``spark``. Each keeps the
+meaning of docs/semantics.md section 4 its own way: SQLite stores instants as INTEGER
+microseconds since 1970-01-01T00:00:00Z and booleans as 0/1; the others take typed values.
+Spark takes named parameters (``:p1``), the others positional ones.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+
+from ..errors import Diagnostic, QueryError
+from ..schema import Field, FieldType
+from ..values import FarInstant, in_utc
+
+__all__ = ["DIALECTS", "Dialect", "MissingExtra", "dialect", "require"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# FarInstant counts from 0001-01-01T00:00:00Z; SQLite's column from 1970.
+_YEAR_ONE_TO_EPOCH = (_EPOCH - datetime(1, 1, 1, tzinfo=UTC)) // _MICROSECOND
+
+
+class MissingExtra(QueryError):
+    """An optional package this feature needs is not installed; the message names the extra."""
+
+
+def require(module: str, extra: str) -> ModuleType:
+    """Import ``module``, or raise ``MissingExtra`` naming ``pip install 'querylang[extra]'``."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        message = f"{module} is not installed; it comes with querylang's '{extra}' extra"
+        raise MissingExtra([Diagnostic("missing-extra", message, hint=f"pip install 'querylang[{extra}]'")]) from None
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What one engine needs.
+
+    Attributes:
+        name: querylang's name for it (``postgres``, ``sqlite``, ``duckdb``, ``spark``).
+        sqlglot: sqlglot's name for it.
+        named: whether parameters are named (``:p1``, a mapping) rather than positional.
+        types: the column type of each ``FieldType``.
+        text_collation: a collation that orders text by code point, where the engine's default
+            may not (PostgreSQL's database default is a locale).
+        micros: whether instants are stored as integer microseconds (SQLite).
+    """
+
+    name: str
+    sqlglot: str
+    named: bool
+    types: dict[FieldType, str]
+    ordinal_type: str
+    text_collation: str | None = None
+    micros: bool = False
+
+    def bind(self, f: Field, value: object) -> object:
+        """A typed query or record value as this engine's driver takes it."""
+        if value is None:
+            return None
+        if f.type is FieldType.BOOLEAN and self.micros:
+            return int(bool(value))
+        if f.type is FieldType.DATETIME:
+            if self.micros:
+                return micros(value)
+            if isinstance(value, FarInstant):
+                return value.text()
+            assert isinstance(value, datetime)
+            return value
+        return value
+
+    def unbind(self, f: Field, value: object) -> object:
+        """A value read back from this engine, as ``Field.from_record`` gives it (instants in UTC)."""
+        if value is None:
+            return None
+        if f.type is FieldType.BOOLEAN:
+            return bool(value)
+        if f.type is FieldType.DATETIME:
+            if isinstance(value, int):
+                return from_micros(value)
+            if isinstance(value, datetime):
+                if value.tzinfo is None:  # Spark hands back local times of its UTC session
+                    value = value.replace(tzinfo=UTC)
+                return in_utc(value)
+        return value
+
+
+def micros(value: object) -> int:
+    """An instant as microseconds since 1970-01-01T00:00:00Z (SQLite's column)."""
+    if isinstance(value, FarInstant):
+        return value.micros - _YEAR_ONE_TO_EPOCH
+    assert isinstance(value, datetime)
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def from_micros(value: int) -> datetime | FarInstant:
+    """Microseconds since 1970-01-01T00:00:00Z as an instant."""
+    try:
+        return _EPOCH + value * _MICROSECOND
+    except OverflowError:
+        return FarInstant(value + _YEAR_ONE_TO_EPOCH)
+
+
+def _types(integer: str, number: str, boolean: str, text: str, instant: str) -> dict[FieldType, str]:
+    return {
+        FieldType.INTEGER: integer,
+        FieldType.NUMBER: number,
+        FieldType.BOOLEAN: boolean,
+        FieldType.TEXT: text,
+        FieldType.ENUM: text,
+        FieldType.DATETIME: instant,
+    }
+
+
+DIALECTS: dict[str, Dialect] = {
+    "postgres": Dialect(
+        "postgres",
+        "postgres",
+        named=False,
+        types=_types("BIGINT", "DOUBLE PRECISION", "BOOLEAN", "TEXT", "TIMESTAMPTZ"),
+        ordinal_type="BIGINT",
+        text_collation="C",
+    ),
+    "sqlite": Dialect(
+        "sqlite",
+        "sqlite",
+        named=False,
+        types=_types("INTEGER", "REAL", "INTEGER", "TEXT", "INTEGER"),
+        ordinal_type="INTEGER",
+        micros=True,
+    ),
+    "duckdb": Dialect(
+        "duckdb",
+        "duckdb",
+        named=False,
+        types=_types("BIGINT", "DOUBLE", "BOOLEAN", "VARCHAR", "TIMESTAMPTZ"),
+        ordinal_type="BIGINT",
+    ),
+    "spark": Dialect(
+        "spark",
+        "spark",
+        named=True,
+        types=_types("BIGINT", "DOUBLE", "BOOLEAN", "STRING", "TIMESTAMP"),
+        ordinal_type="BIGINT",
+    ),
+}
+
+
+def dialect(name: str | Dialect) -> Dialect:
+    """The dialect called ``name``.
+
+    Raises:
+        QueryError: ``unknown-dialect``, naming the known ones.
+    """
+    if isinstance(name, Dialect):
+        return name
+    found = DIALECTS.get(name if isinstance(name, str) else "")
+    if found is None:
+        known = ", ".join(DIALECTS)
+        raise QueryError([Diagnostic("unknown-dialect", f"unknown SQL dialect {name!r}", hint=f"use one of {known}")])
+    return found

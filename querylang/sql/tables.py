@@ -1,0 +1,228 @@
+"""Schema -> the tables' DDL; records and users -> rows loaded in batches, typed for the engine.
+
+``create_table`` writes ``CREATE TABLE`` for the records (one column per field, typed from the
+schema, plus ``ORDINAL``, the load order that ties and unsorted pages follow) with indexes on
+``id``, ``contact_id`` and ``send_at`` where the schema has them, and for the users of ``$load``
+(``id`` and ``data``, the user object as JSON text, since users are free-form). SQLite's table is
+``STRICT``. ``load_records`` coerces each record as ``find`` reads it (CSV text such as
+``"true"`` becomes a boolean; a value that does not fit raises ``RecordError``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from ..errors import Diagnostic, RecordError
+from ..schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema, ValueProblem
+from . import dialects
+from .compile import ORDINAL, TABLE, USERS_TABLE, identifier, table_name
+from .dialects import Dialect, require
+
+__all__ = ["BATCH", "INDEXED", "create_table", "load_records", "load_users", "record_row"]
+
+BATCH = 1000
+"""Rows inserted per ``executemany``."""
+INDEXED = ("id", "contact_id", "send_at")
+"""The fields that get an index where the schema has them."""
+
+
+def _sql(d: Dialect, node: Any) -> str:
+    return str(node.sql(dialect=d.sqlglot))
+
+
+def create_table(
+    schema: Schema | None = None,
+    dialect: str | Dialect = "postgres",
+    *,
+    table: str = TABLE,
+    users_table: str | None = USERS_TABLE,
+) -> list[str]:
+    """The statements that create the records' table, its indexes and the users' table.
+
+    ``for statement in create_table(dialect="sqlite"): connection.execute(statement)``.
+
+    Raises:
+        SchemaError: a field is called ``_ordinal`` (the column the load order takes).
+        QueryError: ``unknown-dialect``; ``MissingExtra`` without sqlglot.
+    """
+    require("sqlglot", "sql")
+    from sqlglot import exp
+
+    from ..errors import SchemaError
+
+    d = dialects.dialect(dialect)
+    schema = schema or CONTACT_COMMUNICATIONS
+    if schema.field(ORDINAL) is not None:
+        raise SchemaError([Diagnostic("bad-schema", f"a field may not be called '{ORDINAL}' in a SQL table")])
+    columns = [_column_def(d, f.name, d.types[f.type]) for f in schema.fields]
+    columns.append(_column_def(d, ORDINAL, d.ordinal_type, not_null=True))
+    create = exp.Create(this=exp.Schema(this=table_name(table, d), expressions=columns), kind="TABLE", exists=True)
+    statements = [_sql(d, create) + (" STRICT" if d.name == "sqlite" else "")]
+    if d.name != "spark":  # Spark tables have no indexes
+        base = table.split(".")[-1]
+        for name in (*INDEXED, ORDINAL):
+            if name == ORDINAL or schema.field(name) is not None:
+                index = exp.Create(
+                    this=exp.Index(
+                        this=identifier(f"{base}_{name.strip('_')}_idx", d),
+                        table=table_name(table, d),
+                        params=exp.IndexParameters(columns=[exp.Column(this=identifier(name, d))]),
+                    ),
+                    kind="INDEX",
+                    exists=True,
+                )
+                statements.append(_sql(d, index))
+    if users_table is not None:
+        users = [
+            _column_def(d, "id", d.types[FieldType.INTEGER], not_null=True),
+            _column_def(d, "data", d.types[FieldType.TEXT]),
+        ]
+        create = exp.Create(
+            this=exp.Schema(this=table_name(users_table, d), expressions=users), kind="TABLE", exists=True
+        )
+        statements.append(_sql(d, create) + (" STRICT" if d.name == "sqlite" else ""))
+    return statements
+
+
+def _column_def(d: Dialect, name: str, kind: str, *, not_null: bool = False) -> Any:
+    from sqlglot import exp
+
+    constraints = [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if not_null else []
+    return exp.ColumnDef(
+        this=identifier(name, d), kind=exp.DataType.build(kind, dialect=d.sqlglot), constraints=constraints
+    )
+
+
+def record_row(record: Mapping[str, Any], fields: tuple[Field, ...], d: Dialect) -> list[object]:
+    """One record's values in column order, typed for the engine (a missing key is null).
+
+    Raises:
+        RecordError: a value that does not fit its field, or a record that is not a mapping.
+    """
+    if not isinstance(record, Mapping):
+        raise RecordError([Diagnostic("not-a-record", f"{type(record).__name__} is not a record (a JSON object)")])
+    row: list[object] = []
+    for f in fields:
+        try:
+            row.append(d.bind(f, f.from_record(record.get(f.name))))
+        except ValueProblem as problem:
+            raise RecordError(
+                [Diagnostic(problem.code, f"field '{f.name}': {problem.message}", hint=problem.hint)]
+            ) from None
+    return row
+
+
+def _insert(d: Dialect, table: str, names: list[str]) -> str:
+    from sqlglot import exp
+
+    columns = [exp.Column(this=identifier(n, d)) for n in names]
+    placeholders: list[exp.Expression] = (
+        [exp.Placeholder(this=f"p{i + 1}") for i in range(len(names))]
+        if d.named
+        else [exp.Placeholder() for _ in names]
+    )
+    insert = exp.Insert(
+        this=exp.Schema(this=table_name(table, d), expressions=columns),
+        expression=exp.Values(expressions=[exp.Tuple(expressions=placeholders)]),
+    )
+    return _sql(d, insert)
+
+
+def _batches(rows: Iterable[list[object]]) -> Iterator[list[list[object]]]:
+    it = iter(rows)
+    while batch := list(itertools.islice(it, BATCH)):
+        yield batch
+
+
+def load_records(
+    connection: Any,
+    records: Iterable[Mapping[str, Any]],
+    dialect: str | Dialect = "postgres",
+    *,
+    schema: Schema | None = None,
+    table: str = TABLE,
+    start: int = 0,
+) -> int:
+    """Insert records into a table that ``create_table`` made, in batches of ``BATCH``.
+
+    Args:
+        connection: a DB-API connection (sqlite3, psycopg, DuckDB); not committed here.
+        records: mappings, read once; values are coerced as ``find`` reads them.
+        dialect: the engine.
+        schema: the fields; the contact-communication schema by default.
+        table: the records' table.
+        start: the first record's ordinal (give the count already loaded to append).
+
+    Returns:
+        The number of records loaded.
+
+    Raises:
+        RecordError: a record or value that does not fit (its index is named); nothing of
+            that batch is inserted.
+    """
+    require("sqlglot", "sql")
+    d = dialects.dialect(dialect)
+    schema = schema or CONTACT_COMMUNICATIONS
+    fields = schema.fields
+    statement = _insert(d, table, [*(f.name for f in fields), ORDINAL])
+    count = 0
+
+    def rows() -> Iterator[list[object]]:
+        nonlocal count
+        for i, record in enumerate(records):
+            try:
+                yield [*record_row(record, fields, d), start + i]
+            except RecordError as error:
+                raise RecordError([_at(i, x) for x in error.diagnostics]) from None
+            count = i + 1
+
+    cursor = connection.cursor()
+    for batch in _batches(rows()):
+        cursor.executemany(statement, batch)
+    return count
+
+
+def _at(index: int, d: Diagnostic) -> Diagnostic:
+    return Diagnostic(d.code, f"record {index}: {d.message}", d.span, d.hint)
+
+
+def load_users(
+    connection: Any,
+    users: Iterable[Mapping[str, Any]] | Mapping[Any, Mapping[str, Any]],
+    dialect: str | Dialect = "postgres",
+    *,
+    table: str = USERS_TABLE,
+) -> int:
+    """Insert users (a list with ``id``, or a mapping of id to user) for ``$load``; returns how many.
+
+    Raises:
+        RecordError: ``bad-user`` for a user without an integer ``id``.
+    """
+    require("sqlglot", "sql")
+    d = dialects.dialect(dialect)
+    statement = _insert(d, table, ["id", "data"])
+    pairs = (
+        users.items()
+        if isinstance(users, Mapping)
+        else ((u.get("id") if isinstance(u, Mapping) else None, u) for u in users)
+    )
+    id_field = Field("id", FieldType.INTEGER)
+    rows = []
+    for key, user in pairs:
+        try:
+            uid = id_field.from_record(key)
+        except ValueProblem:
+            uid = None
+        if uid is None or not isinstance(user, Mapping):
+            message = f"a user needs an integer id and must be an object, not id {key!r}"
+            raise RecordError(
+                [Diagnostic("bad-user", message, hint="give users as [{'id': 1, 'first_name': ...}, ...]")]
+            )
+        rows.append([uid, json.dumps(dict(user), default=str, ensure_ascii=False)])
+    cursor = connection.cursor()
+    for batch in _batches(rows):
+        cursor.executemany(statement, batch)
+    return len(rows)
