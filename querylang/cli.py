@@ -105,6 +105,41 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown_params(params: object) -> object:
+    from datetime import datetime
+
+    def one(value: object) -> object:
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    if isinstance(params, dict):
+        return {k: one(v) for k, v in params.items()}
+    assert isinstance(params, tuple | list)
+    return [one(v) for v in params]
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    # Imported here: sqlglot (the optional `sql` extra) only for this command.
+    from .sql import create_table, to_sql
+
+    if args.ddl:
+        print(";\n".join(create_table(_schema(args), args.dialect, table=args.table)) + ";")
+        return 0
+    if args.query is None:
+        print("querylang sql: give a QUERY (or --ddl)", file=sys.stderr)
+        return 2
+    stmt = to_sql(args.query, dialect=args.dialect, schema=_schema(args), table=args.table, paginate=not args.all)
+    page = {"sql": stmt.sql, "params": _shown_params(stmt.params)}
+    total = {"sql": stmt.count_sql, "params": _shown_params(stmt.count_params)}
+    if args.json:
+        _print_json({"dialect": stmt.dialect, "page": page, "total": total, "limit": stmt.limit, "skip": stmt.skip})
+        return 0
+    for name, part in (("page", page), ("total", total)):
+        print(f"-- {name}")
+        print(f"{part['sql']};" if part["sql"] else "-- none: $limit=0 reads no rows")
+        print(f"-- parameters: {json.dumps(part['params'], ensure_ascii=False)}")
+    return 0
+
+
 def _cmd_find(args: argparse.Namespace) -> int:
     # Imported here: orjson and the record readers only for this command.
     from .memory.find import find
@@ -216,6 +251,16 @@ def build_parser() -> argparse.ArgumentParser:
         "with exit 2; skip reports it on stderr and leaves it out of the results and the total",
     )
     sub.add_argument("--no-progress", action="store_true", help="no progress bar (shown on a terminal for large files)")
+    sub.add_argument("--schema", metavar="FILE", help="a schema JSON file (default: contact communications)")
+    sub = command("sql", "print the query as SQL with its parameters, or the tables' DDL (--ddl)", _cmd_sql)
+    sub.add_argument("query", nargs="?", help="the query string, e.g. 'id[$in][]=1&$sort[send_at]=1'")
+    sub.add_argument(
+        "--dialect", choices=("postgres", "sqlite", "duckdb", "spark"), default="postgres", help="the SQL engine"
+    )
+    sub.add_argument("--json", action="store_true", help="print {dialect, page, total, limit, skip} as JSON")
+    sub.add_argument("--ddl", action="store_true", help="print CREATE TABLE and CREATE INDEX for the schema")
+    sub.add_argument("--table", default="campaign_communications", help="the records' table")
+    sub.add_argument("--all", action="store_true", help="every match: no page, no default or maximum $limit")
     sub.add_argument("--schema", metavar="FILE", help="a schema JSON file (default: contact communications)")
     sub = command("serve", "serve the campaign-communications endpoint over HTTP from a data folder", _cmd_serve)
     sub.add_argument("--data", required=True, metavar="DIR", help="campaign-communications.jsonl, contacts.json, ...")

@@ -372,6 +372,25 @@ def _collect(query: Query | str | object, schema: Schema | None) -> tuple[Query 
     return replace(typed, warnings=tuple(d for d in found if d.severity == "warning")), found, text
 
 
+def lone_escapes(query: Query, why: str) -> list[Diagnostic]:
+    r"""``bad-pattern`` at each pattern of a typed query that ends in a lone backslash (``a\``).
+
+    ``find`` in memory runs such a pattern as PostgreSQL does; the service and the SQL engines
+    refuse it up front (docs/semantics.md section 4), saying ``why`` at the end of the message.
+    """
+    return [
+        Diagnostic(
+            "bad-pattern",
+            f"'{cond.field}' {cond.op.spelling}: the pattern ends with a lone backslash, which escapes nothing; {why}",
+            cond.value_span,
+            "write \\\\ (%5C%5C) for a literal backslash",
+        )
+        for cond in _conditions(query.where)
+        if isinstance(cond, Compare) and cond.op in PATTERN_OPS and isinstance(cond.value, str)
+        and ends_with_lone_escape(cond.value)
+    ]
+
+
 def validate(query: Query | str | object, schema: Schema | None = None) -> Query:
     """Type a query against a schema, or explain every reason it cannot be typed.
 

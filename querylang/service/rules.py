@@ -10,10 +10,10 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
-from ..ast import Compare, Query, conditions
+from ..ast import Query
 from ..errors import MAX_SHOWN_DIAGNOSTICS, Diagnostic, QueryValidationError, suggest
-from ..memory.plan import stops_postgres
 from ..schema import Schema
+from ..validate import lone_escapes
 from .data import Contact, Team
 from .errors import BadRequest, Forbidden, NotFound
 
@@ -69,17 +69,7 @@ def check_patterns(query: Query, text: str = "") -> None:
         BadRequest: ``bad-pattern`` at each such pattern's value, caused by a
             ``QueryValidationError``.
     """
-    found = [
-        Diagnostic(
-            "bad-pattern",
-            f"'{cond.field}' {cond.op.spelling}: the pattern ends with a lone backslash, which escapes nothing; "
-            "the service refuses it before reading any record",
-            cond.value_span,
-            "write \\\\ (%5C%5C) for a literal backslash",
-        )
-        for cond in conditions(query.where)
-        if isinstance(cond, Compare) and stops_postgres(cond)
-    ]
+    found = lone_escapes(query, "the service refuses it before reading any record")
     if found:
         found = sorted([*found, *query.warnings], key=lambda d: (d.span.start, d.span.end))
         error = QueryValidationError([d for d in found if d.severity == "error"], text)

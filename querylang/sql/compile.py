@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query
-from ..errors import Diagnostic, QueryValidationError
-from ..like import ends_with_lone_escape
+from ..errors import QueryValidationError
 from ..page import page_limits
 from ..schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema
-from ..validate import validate
+from ..validate import lone_escapes, validate
 from ..values import FarInstant
 from . import dialects
 from .dialects import Dialect, require
@@ -196,27 +195,6 @@ class _Builder:
         return exp.Not(this=test) if op is Op.NOTLIKE else test
 
 
-def _refuse_lone_escapes(query: Query, text: str) -> None:
-    """``bad-pattern`` for every pattern ending in a lone backslash: the engines disagree there."""
-    from ..ast import conditions
-
-    problems = [
-        Diagnostic(
-            "bad-pattern",
-            f"the {c.op.spelling} pattern of '{c.field}' ends in a lone backslash, which SQL engines read differently",
-            c.value_span,
-            "write \\\\ for a literal backslash, or remove the last \\",
-        )
-        for c in conditions(query.where)
-        if isinstance(c, Compare)
-        and c.op in (Op.LIKE, Op.NOTLIKE, Op.ILIKE)
-        and isinstance(c.value, str)
-        and ends_with_lone_escape(c.value)
-    ]
-    if problems:
-        raise QueryValidationError(problems, text)
-
-
 def to_sql(
     query: Query | str | object,
     *,
@@ -254,7 +232,9 @@ def to_sql(
     d = dialects.dialect(dialect)
     schema = schema or CONTACT_COMMUNICATIONS
     typed = validate(query, dataclasses.replace(schema, max_limit=_NO_MAX))
-    _refuse_lone_escapes(typed, query if isinstance(query, str) else "")
+    refused = lone_escapes(typed, "SQL engines read it differently, so querylang.sql refuses it")
+    if refused:
+        raise QueryValidationError(refused, query if isinstance(query, str) else "")
     assert typed.limit is None or isinstance(typed.limit, int)
     limit, skip = page_limits(
         typed.limit,
