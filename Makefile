@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint types unit demo bench clean
+.PHONY: install test test-spark lint types unit demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint types unit
+
+# Spark in local mode (Java 17; pyspark is a large download, so `make test` leaves it out).
+test-spark: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[spark]'
+	QUERYLANG_SPARK=1 PYSPARK_PYTHON=$(abspath $(BIN)/python) $(BIN)/pytest tests/spark
 
 # The main job on the bundled export: completed text messages since 2020, newest first, with
 # who completed them (from examples/users.json), as a table.

@@ -8,9 +8,12 @@ written out for each engine (``dialects``):
   null; ``field=`` null is ``IS NULL``, ``field[$ne]=`` null ``IS NOT NULL``; a range with null
   matches nothing; a null inside ``$in``/``$nin`` is bound and kept (``NOT IN`` then matches
   nothing, as ``find`` does);
-- patterns: ``LIKE ... ESCAPE '\\'`` (SQLite: ``GLOB``, which is case-sensitive, and a registered
-  function for ``$ilike``: ``sqlite.register``); a pattern ending in a lone backslash is refused
-  up front (``bad-pattern``): the engines disagree there;
+- patterns: ``LIKE ... ESCAPE '\\'`` (SQLite: ``GLOB``, which is case-sensitive); ``$ilike`` calls a
+  registered function where the engine folds case otherwise than PostgreSQL (SQLite, Spark:
+  ``sqlite.register``, ``spark.register``); a pattern ending in a lone backslash is refused up
+  front (``bad-pattern``): the engines disagree there;
+- instants: typed parameters; SQLite stores microseconds since 1970, and Spark compares and
+  returns them as microseconds (``unix_micros``), so that a ``FarInstant`` bound works too;
 - text compares and sorts by code point (PostgreSQL: ``COLLATE "C"``, never on ``ILIKE``);
 - ascending sorts put nulls last, descending first; ties and unsorted pages keep the load order
   (the ``ORDINAL`` column, always last in ``ORDER BY``).
@@ -31,7 +34,7 @@ from ..validate import lone_escapes, validate
 from ..values import FarInstant
 from . import dialects
 from .dialects import Dialect, require
-from .sqlite import ILIKE_FUNCTION, to_glob
+from .sqlite import to_glob
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -130,6 +133,24 @@ class _Builder:
 
         return exp.Column(this=identifier(name, self.d))
 
+    def operand(self, f: Field) -> exp.Expression:
+        """The column as it compares with a bound value: an instant as microseconds where they bind so."""
+        from sqlglot import exp
+
+        col = self.column(f.name)
+        if self.d.micros_of and f.type is FieldType.DATETIME:
+            return exp.Anonymous(this=self.d.micros_of, expressions=[col])
+        return col
+
+    def selected(self, name: str) -> exp.Expression:
+        """A column of the page, as ``run.rows_of`` reads it back (Spark's instants as microseconds)."""
+        from sqlglot import exp
+
+        f = self.schema.field(name)
+        if f is not None and self.d.micros_of and f.type is FieldType.DATETIME:
+            return exp.Alias(this=self.operand(f), alias=identifier(name, self.d))
+        return self.column(name)
+
     def value(self, f: Field, value: object) -> exp.Expression:
         from sqlglot import exp
 
@@ -141,11 +162,15 @@ class _Builder:
             )
         return placeholder
 
-    def ordered(self, f: Field) -> exp.Expression:
-        """The column as it compares and sorts: by code point for text."""
+    def ordered(self, f: Field, *, sort: bool = False) -> exp.Expression:
+        """The column as it compares (``sort=False``) and sorts: by code point for text.
+
+        A sort names the column itself: on Spark the page's select list has an instant's
+        microseconds under the column's name, which ``ORDER BY`` would find first.
+        """
         from sqlglot import exp
 
-        col = self.column(f.name)
+        col = self.column(f.name) if sort else self.operand(f)
         if self.d.text_collation and f.type in (FieldType.TEXT, FieldType.ENUM):
             return exp.Collate(this=col, expression=exp.Identifier(this=self.d.text_collation, quoted=True))
         return col
@@ -160,7 +185,7 @@ class _Builder:
         f = self.schema.field(expr.field)
         assert f is not None  # validated
         if isinstance(expr, Membership):
-            test = exp.In(this=self.column(f.name), expressions=[self.value(f, v) for v in expr.values])
+            test = exp.In(this=self.operand(f), expressions=[self.value(f, v) for v in expr.values])
             return exp.Not(this=test) if expr.op is Op.NIN else test
         return self.compare(f, expr)
 
@@ -177,7 +202,7 @@ class _Builder:
             if op is Op.NE:
                 return exp.Not(this=exp.Is(this=self.column(f.name), expression=exp.Null()))
             return exp.false()  # a range with null is unknown for every row
-        operand = self.ordered(f) if op in _RANGES else self.column(f.name)
+        operand = self.ordered(f) if op in _RANGES else self.operand(f)
         node: type[exp.Expression] = getattr(exp, _COMPARE[op])
         return node(this=operand, expression=self.value(f, value))
 
@@ -185,14 +210,32 @@ class _Builder:
         from sqlglot import exp
 
         col = self.column(f.name)
+        if op is Op.ILIKE and self.d.ilike_function:
+            return exp.Anonymous(this=self.d.ilike_function, expressions=[col, self.param(pattern)])
         if self.d.name == "sqlite":
-            if op is Op.ILIKE:
-                return exp.Anonymous(this=ILIKE_FUNCTION, expressions=[col, self.param(pattern)])
             glob = exp.Glob(this=col, expression=self.param(to_glob(pattern)))
             return exp.Not(this=glob) if op is Op.NOTLIKE else glob
+        if not self.d.any_escape:
+            pattern = plain_escapes(pattern)
         kind = exp.ILike if op is Op.ILIKE else exp.Like
         test = exp.Escape(this=kind(this=col, expression=self.param(pattern)), expression=exp.Literal.string("\\"))
         return exp.Not(this=test) if op is Op.NOTLIKE else test
+
+
+def plain_escapes(pattern: str) -> str:
+    r"""A pattern whose backslashes escape only ``%``, ``_`` and ``\`` (Spark refuses ``\b``), matching alike.
+
+    ``plain_escapes(r"a\b\%")`` is ``r"ab\%"``.
+    """
+    out: list[str] = []
+    chars = iter(pattern)
+    for c in chars:
+        if c == "\\":
+            c = next(chars)
+            out.append("\\" + c if c in "%_\\" else c)
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 def to_sql(
@@ -256,7 +299,7 @@ def to_sql(
     page_sql, page_params = None, _Builder(d, schema).bound()
     if limit != 0:
         paged = _Builder(d, schema)
-        page = exp.select(*(paged.column(c) for c in columns)).from_(table_name(table, d))
+        page = exp.select(*(paged.selected(c) for c in columns)).from_(table_name(table, d))
         if typed.where is not None:
             page = page.where(paged.where(typed.where))
         order = []
@@ -264,7 +307,7 @@ def to_sql(
             f = schema.field(key.field)
             assert f is not None
             desc = key.direction in (-1, "-1")
-            order.append(exp.Ordered(this=paged.ordered(f), desc=desc, nulls_first=desc))
+            order.append(exp.Ordered(this=paged.ordered(f, sort=True), desc=desc, nulls_first=desc))
         order.append(exp.Ordered(this=paged.column(ORDINAL), desc=False, nulls_first=False))
         page = page.order_by(*order)
         if limit is not None:

@@ -49,7 +49,18 @@ class Dialect:
         types: the column type of each ``FieldType``.
         text_collation: a collation that orders text by code point, where the engine's default
             may not (PostgreSQL's database default is a locale).
-        micros: whether instants are stored as integer microseconds (SQLite).
+        micros: whether instants are bound as integer microseconds since 1970-01-01T00:00:00Z
+            (SQLite stores them so; Spark compares them so, its timestamps being too narrow
+            for a ``FarInstant``).
+        micros_of: the function that gives a stored instant's microseconds (Spark's
+            ``unix_micros``); None where the column holds them (SQLite) or where instants bind
+            as they are.
+        int_booleans: whether booleans are stored as 0/1 (SQLite).
+        ilike_function: where ``$ilike`` calls a registered function (``querylang_ilike``)
+            because the engine's own folding differs from PostgreSQL's: SQLite folds ASCII only,
+            Spark folds ``İ``, a final ``Σ`` and letters newer than Unicode 14 differently.
+        any_escape: whether a backslash may escape any character in a pattern (Spark allows it
+            only before ``%``, ``_`` and a backslash).
     """
 
     name: str
@@ -59,12 +70,16 @@ class Dialect:
     ordinal_type: str
     text_collation: str | None = None
     micros: bool = False
+    micros_of: str | None = None
+    int_booleans: bool = False
+    ilike_function: str | None = None
+    any_escape: bool = True
 
     def bind(self, f: Field, value: object) -> object:
         """A typed query or record value as this engine's driver takes it."""
         if value is None:
             return None
-        if f.type is FieldType.BOOLEAN and self.micros:
+        if f.type is FieldType.BOOLEAN and self.int_booleans:
             return int(bool(value))
         if f.type is FieldType.DATETIME:
             if self.micros:
@@ -134,6 +149,8 @@ DIALECTS: dict[str, Dialect] = {
         types=_types("INTEGER", "REAL", "INTEGER", "TEXT", "INTEGER"),
         ordinal_type="INTEGER",
         micros=True,
+        int_booleans=True,
+        ilike_function="querylang_ilike",
     ),
     "duckdb": Dialect(
         "duckdb",
@@ -148,6 +165,10 @@ DIALECTS: dict[str, Dialect] = {
         named=True,
         types=_types("BIGINT", "DOUBLE", "BOOLEAN", "STRING", "TIMESTAMP"),
         ordinal_type="BIGINT",
+        micros=True,
+        micros_of="unix_micros",
+        ilike_function="querylang_ilike",
+        any_escape=False,
     ),
 }
 

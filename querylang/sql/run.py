@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..ast import Query
@@ -22,7 +22,7 @@ from . import dialects
 from .compile import TABLE, USERS_TABLE, Statement, identifier, table_name, to_sql
 from .dialects import Dialect
 
-__all__ = ["EngineError", "dialect_of", "engine_errors", "find", "rows_of"]
+__all__ = ["EngineError", "Execute", "answer", "dialect_of", "engine_errors", "find", "rows_of"]
 
 _DRIVERS = {"sqlite3": "sqlite", "psycopg": "postgres", "duckdb": "duckdb", "_duckdb": "duckdb"}
 
@@ -78,32 +78,52 @@ def rows_of(statement: Statement, d: Dialect, raw: Sequence[Sequence[Any]]) -> l
     return [{n: r[n] for n in shown} | {"__related__": r} for r in rows]
 
 
-def _load(connection: Any, statement: Statement, d: Dialect, rows: list[dict[str, Any]], users_table: str) -> None:
+Execute = Callable[[str, Sequence[object] | Mapping[str, object]], Sequence[Sequence[Any]]]
+"""Runs one statement with its parameters and returns every row: a cursor, or a Spark session."""
+
+
+def _users(execute: Execute, d: Dialect, ids: list[object], users_table: str) -> dict[object, Any]:
+    """The users of ``ids`` from the users' table: ``{id: user object}``."""
     from sqlglot import exp
 
+    names = [f"p{i + 1}" for i in range(len(ids))]
+    placeholders = [exp.Placeholder(this=n) if d.named else exp.Placeholder() for n in names]
+    select = (
+        exp.select(exp.Column(this=identifier("id", d)), exp.Column(this=identifier("data", d)))
+        .from_(table_name(users_table, d))
+        .where(exp.In(this=exp.Column(this=identifier("id", d)), expressions=placeholders))
+    )
+    params: Sequence[object] | Mapping[str, object] = dict(zip(names, ids, strict=True)) if d.named else ids
+    return {uid: json.loads(data) for uid, data in execute(select.sql(dialect=d.sqlglot), params)}
+
+
+def _load(execute: Execute, statement: Statement, d: Dialect, rows: list[dict[str, Any]], users_table: str) -> None:
     schema = statement.schema
     relations = [(name, r.field) for name in statement.load if (r := schema.relation(name)) is not None]
     ids = sorted({row["__related__"][f] for row in rows for _, f in relations} - {None})
-    users: dict[object, Any] = {}
-    if ids:
-        placeholders: list[exp.Expression] = (
-            [exp.Placeholder(this=f"p{i + 1}") for i in range(len(ids))]
-            if d.named
-            else [exp.Placeholder() for _ in ids]
-        )
-        select = (
-            exp.select(exp.Column(this=identifier("id", d)), exp.Column(this=identifier("data", d)))
-            .from_(table_name(users_table, d))
-            .where(exp.In(this=exp.Column(this=identifier("id", d)), expressions=placeholders))
-        )
-        cursor = connection.cursor()
-        cursor.execute(select.sql(dialect=d.sqlglot), ids)
-        users = {uid: json.loads(data) for uid, data in cursor.fetchall()}
+    users = _users(execute, d, ids, users_table) if ids else {}
     for row in rows:
         related = row.pop("__related__")
         for name, f in relations:
             value = related[f]
             row[name] = None if value is None else users.get(value)
+
+
+def answer(
+    statement: Statement, d: Dialect, execute: Execute, *, users_table: str = USERS_TABLE, paginate: bool = True
+) -> Page | list[dict[str, Any]]:
+    """Run a statement's total and page through ``execute``: the page, or the rows without pagination."""
+    with engine_errors(d):
+        total = int(execute(statement.count_sql, statement.count_params)[0][0]) if paginate else 0
+        data: list[dict[str, Any]] = []
+        if statement.sql is not None:
+            data = rows_of(statement, d, execute(statement.sql, statement.params))
+            if statement.load:
+                _load(execute, statement, d, data, users_table)
+    if not paginate:
+        return data
+    assert statement.limit is not None
+    return Page(total=total, limit=statement.limit, skip=statement.skip, data=list(data))
 
 
 def find(
@@ -121,7 +141,8 @@ def find(
     """Answer a query from a database table as ``querylang.find`` answers it over the same records.
 
     The table is one ``create_table`` made and ``load_records`` filled (the load order decides
-    ties). On SQLite, ``$ilike``'s function is registered on the connection first.
+    ties). On SQLite, ``$ilike``'s function is registered on the connection first. For Spark,
+    use ``querylang.sql.spark.find``.
 
     Returns:
         ``{"total", "limit", "skip", "data"}``, or a list with ``paginate=False``.
@@ -140,23 +161,16 @@ def find(
         max_limit=max_limit,
         paginate=paginate,
     )
-    with engine_errors(d):
-        if d.name == "sqlite":
-            from .sqlite import register
 
-            register(connection)
+    def execute(sql: str, params: Sequence[object] | Mapping[str, object]) -> Sequence[Sequence[Any]]:
         cursor = connection.cursor()
-        total = 0
-        if paginate:
-            cursor.execute(statement.count_sql, statement.count_params)
-            total = int(cursor.fetchone()[0])
-        data: list[dict[str, Any]] = []
-        if statement.sql is not None:
-            cursor.execute(statement.sql, statement.params)
-            data = rows_of(statement, d, cursor.fetchall())
-            if statement.load:
-                _load(connection, statement, d, data, users_table)
-    if not paginate:
-        return data
-    assert statement.limit is not None
-    return Page(total=total, limit=statement.limit, skip=statement.skip, data=list(data))
+        cursor.execute(sql, params)
+        rows: Sequence[Sequence[Any]] = cursor.fetchall()
+        return rows
+
+    if d.name == "sqlite":
+        from .sqlite import register
+
+        with engine_errors(d):
+            register(connection)
+    return answer(statement, d, execute, users_table=users_table, paginate=paginate)

@@ -21,7 +21,16 @@ from . import dialects
 from .compile import ORDINAL, TABLE, USERS_TABLE, identifier, table_name
 from .dialects import Dialect, require
 
-__all__ = ["BATCH", "INDEXED", "create_table", "load_records", "load_users", "record_row"]
+__all__ = [
+    "BATCH",
+    "INDEXED",
+    "at_index",
+    "create_table",
+    "load_records",
+    "load_users",
+    "load_users_rows",
+    "record_row",
+]
 
 BATCH = 1000
 """Rows inserted per ``executemany``."""
@@ -176,7 +185,7 @@ def load_records(
             try:
                 yield [*record_row(record, fields, d), start + i]
             except RecordError as error:
-                raise RecordError([_at(i, x) for x in error.diagnostics]) from None
+                raise RecordError([at_index(i, x) for x in error.diagnostics]) from None
             count = i + 1
 
     cursor = connection.cursor()
@@ -185,25 +194,17 @@ def load_records(
     return count
 
 
-def _at(index: int, d: Diagnostic) -> Diagnostic:
+def at_index(index: int, d: Diagnostic) -> Diagnostic:
+    """A record's diagnostic, naming the record by its index."""
     return Diagnostic(d.code, f"record {index}: {d.message}", d.span, d.hint)
 
 
-def load_users(
-    connection: Any,
-    users: Iterable[Mapping[str, Any]] | Mapping[Any, Mapping[str, Any]],
-    dialect: str | Dialect = "postgres",
-    *,
-    table: str = USERS_TABLE,
-) -> int:
-    """Insert users (a list with ``id``, or a mapping of id to user) for ``$load``; returns how many.
+def load_users_rows(users: Iterable[Mapping[str, Any]] | Mapping[Any, Mapping[str, Any]]) -> list[list[object]]:
+    """Users (a list with ``id``, or a mapping of id to user) as rows ``[id, user as JSON text]``.
 
     Raises:
         RecordError: ``bad-user`` for a user without an integer ``id``.
     """
-    require("sqlglot", "sql")
-    d = dialects.dialect(dialect)
-    statement = _insert(d, table, ["id", "data"])
     pairs = (
         users.items()
         if isinstance(users, Mapping)
@@ -222,6 +223,25 @@ def load_users(
                 [Diagnostic("bad-user", message, hint="give users as [{'id': 1, 'first_name': ...}, ...]")]
             )
         rows.append([uid, json.dumps(dict(user), default=str, ensure_ascii=False)])
+    return rows
+
+
+def load_users(
+    connection: Any,
+    users: Iterable[Mapping[str, Any]] | Mapping[Any, Mapping[str, Any]],
+    dialect: str | Dialect = "postgres",
+    *,
+    table: str = USERS_TABLE,
+) -> int:
+    """Insert users (a list with ``id``, or a mapping of id to user) for ``$load``; returns how many.
+
+    Raises:
+        RecordError: ``bad-user`` for a user without an integer ``id``.
+    """
+    require("sqlglot", "sql")
+    d = dialects.dialect(dialect)
+    statement = _insert(d, table, ["id", "data"])
+    rows = load_users_rows(users)
     cursor = connection.cursor()
     for batch in _batches(rows):
         cursor.executemany(statement, batch)
