@@ -88,21 +88,25 @@ class Statement:
     schema: Schema = dataclasses.field(repr=False)
 
 
-def identifier(name: str, d: Dialect) -> exp.Identifier:
-    """A quoted identifier; ``%`` doubled for psycopg, which reads ``%`` in SQL text as a placeholder."""
+def identifier(name: str, d: Dialect, *, bound: bool = True) -> exp.Identifier:
+    """A quoted identifier.
+
+    In a statement run with parameters (``bound``) psycopg reads ``%`` as a placeholder, so it
+    is doubled for PostgreSQL; a statement run without them (``create_table``'s) keeps it.
+    """
     from sqlglot import exp
 
-    return exp.Identifier(this=name.replace("%", "%%") if d.name == "postgres" else name, quoted=True)
+    return exp.Identifier(this=name.replace("%", "%%") if bound and d.name == "postgres" else name, quoted=True)
 
 
-def table_name(name: str, d: Dialect) -> exp.Table:
+def table_name(name: str, d: Dialect, *, bound: bool = True) -> exp.Table:
     """A quoted table name; ``schema.table`` names a table in another schema (database)."""
     from sqlglot import exp
 
     parts = name.split(".")
     if len(parts) == 2:
-        return exp.Table(this=identifier(parts[1], d), db=identifier(parts[0], d))
-    return exp.Table(this=identifier(name, d))
+        return exp.Table(this=identifier(parts[1], d, bound=bound), db=identifier(parts[0], d, bound=bound))
+    return exp.Table(this=identifier(name, d, bound=bound))
 
 
 class _Builder:

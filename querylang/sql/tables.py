@@ -59,7 +59,9 @@ def create_table(
         raise SchemaError([Diagnostic("bad-schema", f"a field may not be called '{ORDINAL}' in a SQL table")])
     columns = [_column_def(d, f.name, d.types[f.type]) for f in schema.fields]
     columns.append(_column_def(d, ORDINAL, d.ordinal_type, not_null=True))
-    create = exp.Create(this=exp.Schema(this=table_name(table, d), expressions=columns), kind="TABLE", exists=True)
+    create = exp.Create(
+        this=exp.Schema(this=table_name(table, d, bound=False), expressions=columns), kind="TABLE", exists=True
+    )
     statements = [_sql(d, create) + (" STRICT" if d.name == "sqlite" else "")]
     if d.name != "spark":  # Spark tables have no indexes
         base = table.split(".")[-1]
@@ -67,9 +69,9 @@ def create_table(
             if name == ORDINAL or schema.field(name) is not None:
                 index = exp.Create(
                     this=exp.Index(
-                        this=identifier(f"{base}_{name.strip('_')}_idx", d),
-                        table=table_name(table, d),
-                        params=exp.IndexParameters(columns=[exp.Column(this=identifier(name, d))]),
+                        this=identifier(f"{base}_{name.strip('_')}_idx", d, bound=False),
+                        table=table_name(table, d, bound=False),
+                        params=exp.IndexParameters(columns=[exp.Column(this=identifier(name, d, bound=False))]),
                     ),
                     kind="INDEX",
                     exists=True,
@@ -81,7 +83,9 @@ def create_table(
             _column_def(d, "data", d.types[FieldType.TEXT]),
         ]
         create = exp.Create(
-            this=exp.Schema(this=table_name(users_table, d), expressions=users), kind="TABLE", exists=True
+            this=exp.Schema(this=table_name(users_table, d, bound=False), expressions=users),
+            kind="TABLE",
+            exists=True,
         )
         statements.append(_sql(d, create) + (" STRICT" if d.name == "sqlite" else ""))
     return statements
@@ -92,7 +96,9 @@ def _column_def(d: Dialect, name: str, kind: str, *, not_null: bool = False) -> 
 
     constraints = [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if not_null else []
     return exp.ColumnDef(
-        this=identifier(name, d), kind=exp.DataType.build(kind, dialect=d.sqlglot), constraints=constraints
+        this=identifier(name, d, bound=False),
+        kind=exp.DataType.build(kind, dialect=d.sqlglot),
+        constraints=constraints,
     )
 
 
