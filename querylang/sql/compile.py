@@ -13,7 +13,10 @@ written out for each engine (``dialects``):
   up front (``bad-pattern``): the engines disagree there;
 - text compares and sorts by code point (PostgreSQL: ``COLLATE "C"``, never on ``ILIKE``);
 - ascending sorts put nulls last, descending first; ties and unsorted pages keep the load order
-  (the ``ORDINAL`` column, always last in ``ORDER BY``).
+  (the ``ORDINAL`` column, always last in ``ORDER BY``);
+- the page reads instants as integer microseconds since 1970-01-01T00:00:00Z: the drivers'
+  ``datetime`` holds years 1 to 9999 only, and a record's instant just outside them
+  (``FarInstant``) would fail to load (psycopg) or come back as text (DuckDB).
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ class Statement:
         count_params: its parameters.
         limit: the page's limit (after the default and the maximum), None for every row.
         skip: the rows skipped.
-        columns: the columns ``sql`` selects, in order.
+        columns: the columns ``sql`` selects, in order; instants come as integer microseconds
+            since 1970-01-01T00:00:00Z, which ``Dialect.unbind`` reads.
         select: the fields each row holds (``$select``, duplicates removed), None for all.
         load: the relations ``$load`` adds, in order.
         query: the typed query.
@@ -134,6 +138,21 @@ class _Builder:
         from sqlglot import exp
 
         return exp.Column(this=identifier(name, self.d))
+
+    def read(self, name: str) -> exp.Expression:
+        """A column as the page selects it: an instant as integer microseconds since 1970 (SQLite's column is)."""
+        from sqlglot import exp
+
+        col = self.column(name)
+        f = self.schema.field(name)
+        if f is None or f.type is not FieldType.DATETIME or self.d.micros:
+            return col
+        if self.d.name == "postgres":  # EXTRACT(EPOCH ...) is an exact numeric there
+            micros = exp.Mul(
+                this=exp.Extract(this=exp.var("EPOCH"), expression=col), expression=exp.Literal.number(1_000_000)
+            )
+            return exp.Cast(this=micros, to=exp.DataType.build("BIGINT"))
+        return exp.UnixMicros(this=col)
 
     def value(self, f: Field, value: object) -> exp.Expression:
         from sqlglot import exp
@@ -280,7 +299,7 @@ def to_sql(
     page_sql, page_params = None, _Builder(d, schema).bound()
     if limit != 0:
         paged = _Builder(d, schema)
-        page = exp.select(*(paged.column(c) for c in columns)).from_(table_name(table, d))
+        page = exp.select(*(paged.read(c) for c in columns)).from_(table_name(table, d))
         if typed.where is not None:
             page = page.where(paged.where(typed.where))
         order = []

@@ -136,6 +136,9 @@ HANDWRITTEN: list[dict[str, Any]] = [
     _record(42, "Far", "F", send_at="0001-01-01T00:00:00Z", completed_at="9999-12-31T23:59:59.999999Z"),
     _record(43, "Far", "F", send_at="9999-12-31T23:59:59Z", completed_at="0001-01-01T00:00:00.000001Z"),
     _record(44, "Far", "F", send_at="1970-01-01T00:00:00Z", completed_at="1969-12-31T23:59:59.999999Z"),
+    # 45-46: instants written inside years 1 to 9999 whose UTC instant falls outside them (FarInstant).
+    _record(45, "Farther", "F", send_at="0001-01-01T00:00:00+01:00", completed_at="9999-12-31T23:59:59.5-01:00"),
+    _record(46, "Farther", "F", send_at="9999-12-31T23:59:59-01:00", completed_at="0001-01-01T00:30:00+00:45"),
 ]
 
 # The value pools of tests/differential/reference_eval.py (its queries draw from them).
@@ -174,4 +177,4 @@ def _pooled(i: int, text: str) -> dict[str, Any]:
 
 POOLED = [_pooled(i, text) for i, text in enumerate(_TEXTS)]
 EDGE_RECORDS: list[dict[str, Any]] = [*HANDWRITTEN, *POOLED]
-"""Every edge record, in load order (ids 1-44, one without an id, then 60-80)."""
+"""Every edge record, in load order (ids 1-46, one without an id, then 60-80)."""

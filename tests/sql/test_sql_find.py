@@ -226,14 +226,14 @@ def test_custom_schema(custom: Database, query: str, ids: list[int]) -> None:
 FAR = {
     "far-gte-everything": (
         "send_at[$gte]=0001-01-01T00:00:00%2B01:00&contact_id=90&$sort[send_at]=1&$limit=3",
-        [42, 44, 2],
+        [45, 42, 44],
     ),
     "far-lt-nothing": ("send_at[$lt]=0001-01-01T00:00:00%2B01:00", []),
     "far-lte-end": ("completed_at[$lte]=9999-12-31T23:59:59-01:00&campaign_name=Far", [42, 43, 44]),
-    "far-gt-end": ("completed_at[$gt]=9999-12-31T23:59:59-01:00", []),
-    "far-equal": ("send_at=0001-01-01T00:00:00%2B01:00", []),
+    "far-gt-end": ("completed_at[$gt]=9999-12-31T23:59:59-01:00", [45]),
+    "far-equal": ("send_at=0001-01-01T00:00:00%2B01:00", [45]),
     "far-ne": ("send_at[$ne]=0001-01-01T00:00:00%2B01:00&campaign_name=Far", [42, 43, 44]),
-    "far-in": ("send_at[$in][]=0001-01-01T00:00:00%2B01:00&send_at[$in][]=0001-01-01T00:00:00Z", [42]),
+    "far-in": ("send_at[$in][]=0001-01-01T00:00:00%2B01:00&send_at[$in][]=0001-01-01T00:00:00Z", [42, 45]),
     "far-nin": ("send_at[$nin][]=0001-01-01T00:00:00%2B01:00&campaign_name=Far", [42, 43, 44]),
 }
 

@@ -86,7 +86,7 @@ TRAPS: dict[str, tuple[str, list[int | None]]] = {
     "sorted-by-id-not-load-order": ("campaign_name=Tie&$sort[id]=1", [32, 33, 34, 35, 36, 37]),
     "instant-ties-across-offsets": ("campaign_name=Load&$sort[completed_at]=1", [38, 39, 41, 40]),
     "instant-ties-across-offsets-descending": ("campaign_name=Load&$sort[completed_at]=-1", [40, 38, 39, 41]),
-    "booleans-false-first": ("contact_id=90&$sort[is_active]=1&$sort[id]=-1&$limit=3", [4, 2, 44]),
+    "booleans-false-first": ("contact_id=90&$sort[is_active]=1&$sort[id]=-1&$limit=3", [4, 2, 46]),
     # Instants compare as instants, whatever their offset; a date alone is midnight UTC.
     "instant-equal-across-offsets": ("send_at=2019-01-15T16:00:00Z", [3, 4, 7]),
     "instant-equal-written-with-offset": ("send_at=2019-01-15T21:30:00%2B05:30", [3, 4, 7]),
@@ -102,8 +102,18 @@ TRAPS: dict[str, tuple[str, list[int | None]]] = {
     "date-alone-is-midnight-utc": ("send_at=2019-01-15", [10]),
     "date-alone-in-a-record": ("completed_at=2019-01-16T00:00:00Z", [10]),
     "date-alone-range": ("send_at[$gte]=2019-01-15&send_at[$lt]=2019-01-15T00:00:00.000001Z", [10]),
-    "instants-before-1970": ("completed_at[$lt]=1970-01-01&$sort[completed_at]=1", [43, 44]),
+    "instants-before-1970": ("completed_at[$lt]=1970-01-01&$sort[completed_at]=1", [46, 43, 44]),
     "instants-at-the-ends": ("campaign_name=Far&$sort[send_at]=-1", [43, 44, 42]),
+    "instants-past-the-ends": (
+        "campaign_name[$in][]=Far&campaign_name[$in][]=Farther&$sort[send_at]=1",
+        [45, 42, 44, 43, 46],
+    ),
+    "instants-past-the-ends-descending": (
+        "campaign_name[$like]=Far%25&$sort[completed_at]=-1",
+        [45, 42, 44, 43, 46],
+    ),
+    "instant-past-the-start-equal": ("send_at=0001-01-01T00:00:00%2B01:00", [45]),
+    "instant-past-the-end-range": ("send_at[$gt]=9999-12-31T23:59:59Z", [46]),
     # Text compares and sorts by code point.
     "code-point-order": (
         "campaign_name[$in][]=é&campaign_name[$in][]=z&campaign_name[$in][]=Zeta&campaign_name[$in][]=alpha"
