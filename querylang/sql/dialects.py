@@ -50,6 +50,8 @@ class Dialect:
         text_collation: a collation that orders text by code point, where the engine's default
             may not (PostgreSQL's database default is a locale).
         micros: whether instants are stored as integer microseconds (SQLite).
+        text_holds_nul: whether text with a NUL character can be stored and matched (PostgreSQL
+            refuses it, SQLite's ``GLOB`` stops reading at it).
     """
 
     name: str
@@ -59,6 +61,7 @@ class Dialect:
     ordinal_type: str
     text_collation: str | None = None
     micros: bool = False
+    text_holds_nul: bool = True
 
     def bind(self, f: Field, value: object) -> object:
         """A typed query or record value as this engine's driver takes it."""
@@ -126,6 +129,7 @@ DIALECTS: dict[str, Dialect] = {
         types=_types("BIGINT", "DOUBLE PRECISION", "BOOLEAN", "TEXT", "TIMESTAMPTZ"),
         ordinal_type="BIGINT",
         text_collation="C",
+        text_holds_nul=False,
     ),
     "sqlite": Dialect(
         "sqlite",
@@ -134,6 +138,7 @@ DIALECTS: dict[str, Dialect] = {
         types=_types("INTEGER", "REAL", "INTEGER", "TEXT", "INTEGER"),
         ordinal_type="INTEGER",
         micros=True,
+        text_holds_nul=False,
     ),
     "duckdb": Dialect(
         "duckdb",

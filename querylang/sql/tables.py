@@ -5,7 +5,10 @@ schema, plus ``ORDINAL``, the load order that ties and unsorted pages follow) wi
 ``id``, ``contact_id`` and ``send_at`` where the schema has them, and for the users of ``$load``
 (``id`` and ``data``, the user object as JSON text, since users are free-form). SQLite's table is
 ``STRICT``. ``load_records`` coerces each record as ``find`` reads it (CSV text such as
-``"true"`` becomes a boolean; a value that does not fit raises ``RecordError``).
+``"true"`` becomes a boolean; a value that does not fit raises ``RecordError``), and refuses
+what the engine cannot store with a ``RecordError`` too: an integer outside 64 bits, a lone
+surrogate, a NUL character on PostgreSQL and SQLite. Any other failure of the database is an
+``EngineError`` naming the engine.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from ..schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema, ValueProb
 from . import dialects
 from .compile import ORDINAL, TABLE, USERS_TABLE, identifier, table_name
 from .dialects import Dialect, require
+from .run import engine_errors
 
-__all__ = ["BATCH", "INDEXED", "create_table", "load_records", "load_users", "record_row"]
+__all__ = ["BATCH", "INDEXED", "create_table", "load_records", "load_users", "record_row", "storable"]
 
 BATCH = 1000
 """Rows inserted per ``executemany``."""
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 INDEXED = ("id", "contact_id", "send_at")
 """The fields that get an index where the schema has them."""
 
@@ -113,12 +118,37 @@ def record_row(record: Mapping[str, Any], fields: tuple[Field, ...], d: Dialect)
     row: list[object] = []
     for f in fields:
         try:
-            row.append(d.bind(f, f.from_record(record.get(f.name))))
+            row.append(d.bind(f, storable(f, f.from_record(record.get(f.name)), d)))
         except ValueProblem as problem:
             raise RecordError(
                 [Diagnostic(problem.code, f"field '{f.name}': {problem.message}", hint=problem.hint)]
             ) from None
     return row
+
+
+def storable(f: Field, value: object, d: Dialect) -> object:
+    """A record's typed value as the engine's column can hold it (a number past 64 bits as a float).
+
+    Raises:
+        ValueProblem: ``out-of-range`` for an integer outside 64 bits, ``bad-character`` for a
+            lone surrogate (not UTF-8), ``nul-character`` for a NUL where the engine cannot
+            hold or match it (``Dialect.text_holds_nul``).
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
+        if f.type is FieldType.NUMBER:
+            try:
+                return float(value)
+            except OverflowError:
+                pass
+        raise ValueProblem("out-of-range", f"{value} is outside the 64-bit integers a {d.name} column holds")
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueProblem("bad-character", "the text holds a lone surrogate, which is not UTF-8") from None
+    if isinstance(value, str) and not d.text_holds_nul and "\x00" in value:
+        raise ValueProblem("nul-character", f"the text holds a NUL character, which {d.name} cannot store or match")
+    return value
 
 
 def _insert(d: Dialect, table: str, names: list[str]) -> str:
@@ -166,8 +196,9 @@ def load_records(
         The number of records loaded.
 
     Raises:
-        RecordError: a record or value that does not fit (its index is named); nothing of
-            that batch is inserted.
+        RecordError: a record or value that does not fit its field or the engine's column
+            (its index is named); nothing of that batch is inserted.
+        EngineError: the database failed (a missing table, say); the message names the engine.
     """
     require("sqlglot", "sql")
     d = dialects.dialect(dialect)
@@ -185,9 +216,10 @@ def load_records(
                 raise RecordError([_at(i, x) for x in error.diagnostics]) from None
             count = i + 1
 
-    cursor = connection.cursor()
-    for batch in _batches(rows()):
-        cursor.executemany(statement, batch)
+    with engine_errors(d):
+        cursor = connection.cursor()
+        for batch in _batches(rows()):
+            cursor.executemany(statement, batch)
     return count
 
 
@@ -206,6 +238,7 @@ def load_users(
 
     Raises:
         RecordError: ``bad-user`` for a user without an integer ``id``.
+        EngineError: the database failed (a missing table, say); the message names the engine.
     """
     require("sqlglot", "sql")
     d = dialects.dialect(dialect)
@@ -228,7 +261,8 @@ def load_users(
                 [Diagnostic("bad-user", message, hint="give users as [{'id': 1, 'first_name': ...}, ...]")]
             )
         rows.append([uid, json.dumps(dict(user), default=str, ensure_ascii=False)])
-    cursor = connection.cursor()
-    for batch in _batches(rows):
-        cursor.executemany(statement, batch)
+    with engine_errors(d):
+        cursor = connection.cursor()
+        for batch in _batches(rows):
+            cursor.executemany(statement, batch)
     return len(rows)

@@ -1,0 +1,85 @@
+"""``create_table``/``load_records``/``load_users`` on each engine: what a column cannot hold is a ``RecordError``.
+
+A value ``find`` reads but an engine cannot store (an integer past 64 bits, a lone surrogate, a
+NUL character where the engine refuses or cannot match it) is refused naming the record and
+the field, and nothing of its batch is inserted; any other failure of the database (a missing
+table) is an ``EngineError`` naming the engine, never the driver's own exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from compare import assert_same_answer
+from databases import Database
+
+from querylang.errors import RecordError
+from querylang.schema import Schema
+
+pytest.importorskip("sqlglot", reason="querylang.sql needs sqlglot (the 'sql' extra)")
+
+from querylang import sql
+
+
+@pytest.mark.parametrize(
+    ("bad", "code"),
+    [
+        ({"id": 2**70}, "out-of-range"),
+        ({"completing_user_id": -(2**63) - 1}, "out-of-range"),
+        ({"campaign_name": "a\ud800b"}, "bad-character"),
+        ({"template_name": "\udfff"}, "bad-character"),
+    ],
+)
+def test_a_value_no_column_holds_is_a_record_error(
+    engine: str, fresh: Callable[[], Any], bad: dict[str, Any], code: str
+) -> None:
+    database = Database(engine, fresh()).load([])
+    records = [{"id": 1, "campaign_name": "ok"}, {"id": 2, **bad}]
+    with pytest.raises(RecordError) as caught:
+        sql.load_records(database.connection, records, engine)
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.code == code
+    assert diagnostic.message.startswith(f"record 1: field '{next(iter(bad))}'")
+    assert database.find("$limit=0")["total"] == 0  # nothing of the batch
+
+
+def test_nul_in_text(engine: str, fresh: Callable[[], Any]) -> None:
+    records = [
+        {"id": 1, "campaign_name": "a\x00b"},
+        {"id": 2, "campaign_name": "a"},
+        {"id": 3, "campaign_name": "a\x00"},
+    ]
+    database = Database(engine, fresh()).load([])
+    if not sql.DIALECTS[engine].text_holds_nul:  # PostgreSQL refuses it; SQLite's GLOB stops at it
+        with pytest.raises(RecordError) as caught:
+            sql.load_records(database.connection, records, engine)
+        assert [d.code for d in caught.value.diagnostics] == ["nul-character"]
+        return
+    database.load(records)
+    for query in ("campaign_name[$like]=%25b", "campaign_name[$like]=a_", "$sort[campaign_name]=-1"):
+        assert_same_answer(database.find(query), database.expected(query), database.schema, selected=False)
+
+
+def test_a_number_past_64_bits_is_stored_as_a_float(engine: str, fresh: Callable[[], Any]) -> None:
+    fields = [{"name": "id", "type": "integer"}, {"name": "n", "type": "number"}]
+    schema = Schema.from_dict({"name": "n", "fields": fields})
+    database = Database(engine, fresh(), schema=schema).load([{"id": 1, "n": 10**30}, {"id": 2, "n": 2**63 - 1}])
+    assert [row["n"] for row in database.find("$sort[n]=-1")["data"]] == [float(10**30), float(2**63 - 1)]
+    with pytest.raises(RecordError) as caught:
+        sql.load_records(database.connection, [{"id": 3, "n": 10**400}], engine, schema=schema)
+    assert [d.code for d in caught.value.diagnostics] == ["out-of-range"]
+
+
+@pytest.mark.parametrize("load", ["records", "users"])
+def test_loading_into_a_missing_table_is_an_engine_error(engine: str, fresh: Callable[[], Any], load: str) -> None:
+    connection = fresh()
+    with pytest.raises(sql.EngineError) as caught:
+        if load == "records":
+            sql.load_records(connection, [{"id": 1}], engine)
+        else:
+            sql.load_users(connection, [{"id": 1}], engine)
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.code == "engine-error"
+    assert diagnostic.message.startswith(f"{engine}: ")
