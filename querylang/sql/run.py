@@ -78,27 +78,39 @@ def rows_of(statement: Statement, d: Dialect, raw: Sequence[Sequence[Any]]) -> l
     return [{n: r[n] for n in shown} | {"__related__": r} for r in rows]
 
 
-def _load(connection: Any, statement: Statement, d: Dialect, rows: list[dict[str, Any]], users_table: str) -> None:
+_LOAD_BATCH = 500
+"""Ids a ``$load`` statement asks for at most: below every engine's limit on parameters (SQLite's was 999)."""
+
+
+def _users(connection: Any, d: Dialect, users_table: str, ids: list[object]) -> dict[object, Any]:
+    """The users with these ids, read in statements of ``_LOAD_BATCH`` ids."""
     from sqlglot import exp
 
-    schema = statement.schema
-    relations = [(name, r.field) for name in statement.load if (r := schema.relation(name)) is not None]
-    ids = sorted({row["__related__"][f] for row in rows for _, f in relations} - {None})
     users: dict[object, Any] = {}
-    if ids:
+    cursor = connection.cursor()
+    for start in range(0, len(ids), _LOAD_BATCH):
+        batch = ids[start : start + _LOAD_BATCH]
         placeholders: list[exp.Expression] = (
-            [exp.Placeholder(this=f"p{i + 1}") for i in range(len(ids))]
+            [exp.Placeholder(this=f"p{i + 1}") for i in range(len(batch))]
             if d.named
-            else [exp.Placeholder() for _ in ids]
+            else [exp.Placeholder() for _ in batch]
         )
         select = (
             exp.select(exp.Column(this=identifier("id", d)), exp.Column(this=identifier("data", d)))
             .from_(table_name(users_table, d))
             .where(exp.In(this=exp.Column(this=identifier("id", d)), expressions=placeholders))
         )
-        cursor = connection.cursor()
-        cursor.execute(select.sql(dialect=d.sqlglot), ids)
-        users = {uid: json.loads(data) for uid, data in cursor.fetchall()}
+        params = {f"p{i + 1}": uid for i, uid in enumerate(batch)} if d.named else batch
+        cursor.execute(select.sql(dialect=d.sqlglot), params)
+        users.update((uid, json.loads(data)) for uid, data in cursor.fetchall())
+    return users
+
+
+def _load(connection: Any, statement: Statement, d: Dialect, rows: list[dict[str, Any]], users_table: str) -> None:
+    schema = statement.schema
+    relations = [(name, r.field) for name in statement.load if (r := schema.relation(name)) is not None]
+    ids = sorted({row["__related__"][f] for row in rows for _, f in relations} - {None})
+    users = _users(connection, d, users_table, ids) if ids else {}
     for row in rows:
         related = row.pop("__related__")
         for name, f in relations:

@@ -12,6 +12,7 @@ r"""``querylang.sql`` beyond the ids of a page, on each engine: shapes, refusals
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -270,3 +271,17 @@ def test_percent_in_table_names(engine: str, fresh: Callable[[], Any]) -> None:
     page = sql.find(connection, "$select[]=id&$load=send_from_user", **tables)
     assert [(row["id"], row["send_from_user"]["id"]) for row in page["data"]] == [(1, 3), (2, 4), (3, 3)]
     assert page["total"] == 3
+
+
+def test_load_of_more_users_than_a_statement_takes_parameters(engine: str, fresh: Callable[[], Any]) -> None:
+    connection = fresh()
+    if engine == "sqlite":  # as SQLite before 3.32 (999), and lower: every $load batch must fit
+        connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 600)
+    records = [{"id": i, "send_from_user_id": 1000 + i, "completing_user_id": 1000 + i // 2} for i in range(650)]
+    users = [{"id": 1000 + i, "first_name": f"user {i}"} for i in range(0, 650, 3)]
+    database = Database(engine, connection).load(records, users)
+    query = "$select[]=id&$load=send_from_user,completing_user&$sort[id]=-1"
+    mine = database.find(query, paginate=False)
+    assert len(mine) == 650
+    assert mine[0] == {"id": 649, "send_from_user": None, "completing_user": {"id": 1324, "first_name": "user 324"}}
+    assert mine == database.expected(query, paginate=False)
