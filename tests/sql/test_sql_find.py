@@ -63,6 +63,12 @@ def test_select_gives_exactly_the_fields(edge: Database, query: str, keys: list[
     assert_same_answer(edge.find(text, paginate=False), edge.expected(text, paginate=False), edge.schema, selected=True)
 
 
+def test_skip_without_limit_unpaginated(edge: Database) -> None:
+    query = "campaign_name=Tie&$skip=4"
+    assert [row["id"] for row in edge.find(query, paginate=False)] == [33, 32]
+    assert [row["id"] for row in edge.expected(query, paginate=False)] == [33, 32]
+
+
 def test_rows_without_select_hold_every_field_typed(edge: Database) -> None:
     row = edge.find("id=40")["data"][0]
     assert list(row) == list(edge.schema.field_names)
@@ -168,6 +174,7 @@ CUSTOM = {
         {"name": "kind", "type": "enum", "values": ["house", "flat"]},
         {"name": "listed at", "type": "date-time", "nullable": True},
         {"name": "agent_id", "type": "integer", "nullable": True},
+        {"name": "what?", "type": "integer", "nullable": True},
     ],
     "relations": [{"name": "agent", "field": "agent_id"}],
     "default_limit": 3,
@@ -183,12 +190,13 @@ CUSTOM_RECORDS = [
         "kind": "house",
         "listed at": "2020-01-01T00:00:00+01:00",
         "agent_id": 3,
+        "what?": 7,
     },
     {"id": 2, "100%_match": 1, "a%sb": "%%", 'say "hi"': "", "it's": False, "kind": "flat", "agent_id": 4},
     {"id": 3, "100%_match": None, "a%sb": "%s", 'say "hi"': "HI", "kind": "flat", "listed at": "2019-12-31"},
     {"id": 4, "100%_match": -2.25, "a%sb": "", 'say "hi"': "Hi!", "it's": None, "kind": "house", "agent_id": 99},
     {"id": 5, "100%_match": 1.0, "a%sb": "%", "kind": "house", "listed at": "2019-12-31T23:00:00Z"},
-    {"id": 6, "100%_match": 0, "a%sb": "a%sb", 'say "hi"': "hi", "it's": True, "kind": "flat"},
+    {"id": 6, "100%_match": 0, "a%sb": "a%sb", 'say "hi"': "hi", "it's": True, "kind": "flat", "what?": 7},
 ]
 CUSTOM_QUERIES = {
     "percent-field-equal": ("100%25_match=1", [2, 5]),
@@ -203,6 +211,7 @@ CUSTOM_QUERIES = {
     "space-field-date-alone": ("listed%20at=2019-12-31", [3]),
     "default-limit": ("", [1, 2, 3]),
     "max-limit": ("$limit=50", [1, 2, 3, 4, 5]),
+    "question-mark-field": ("what%3F=7&$sort[what%3F]=-1&$sort[id]=-1", [6, 1]),
     "load-custom-relation": ("$select[]=id&$load=agent&$sort[agent_id]=1", [1, 2, 4]),
 }
 
