@@ -52,6 +52,8 @@ class Dialect:
         micros: whether instants are stored as integer microseconds (SQLite).
         text_holds_nul: whether text with a NUL character can be stored and matched (PostgreSQL
             refuses it, SQLite's ``GLOB`` stops reading at it).
+        case_blind_names: whether names that differ only in ASCII case (``Name``, ``name``) name
+            the same column, quoted or not (SQLite, DuckDB, Spark).
     """
 
     name: str
@@ -62,6 +64,7 @@ class Dialect:
     text_collation: str | None = None
     micros: bool = False
     text_holds_nul: bool = True
+    case_blind_names: bool = True
 
     def bind(self, f: Field, value: object) -> object:
         """A typed query or record value as this engine's driver takes it."""
@@ -130,6 +133,7 @@ DIALECTS: dict[str, Dialect] = {
         ordinal_type="BIGINT",
         text_collation="C",
         text_holds_nul=False,
+        case_blind_names=False,
     ),
     "sqlite": Dialect(
         "sqlite",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import string
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = ["BATCH", "INDEXED", "create_table", "load_records", "load_users", "re
 BATCH = 1000
 """Rows inserted per ``executemany``."""
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 INDEXED = ("id", "contact_id", "send_at")
 """The fields that get an index where the schema has them."""
 
@@ -50,18 +52,16 @@ def create_table(
     ``for statement in create_table(dialect="sqlite"): connection.execute(statement)``.
 
     Raises:
-        SchemaError: a field is called ``_ordinal`` (the column the load order takes).
+        SchemaError: a field is called ``_ordinal`` (the column the load order takes), or two
+            fields would be one column (``Name`` and ``name`` where names ignore case).
         QueryError: ``unknown-dialect``; ``MissingExtra`` without sqlglot.
     """
     require("sqlglot", "sql")
     from sqlglot import exp
 
-    from ..errors import SchemaError
-
     d = dialects.dialect(dialect)
     schema = schema or CONTACT_COMMUNICATIONS
-    if schema.field(ORDINAL) is not None:
-        raise SchemaError([Diagnostic("bad-schema", f"a field may not be called '{ORDINAL}' in a SQL table")])
+    _check_names(schema, d)
     columns = [_column_def(d, f.name, d.types[f.type]) for f in schema.fields]
     columns.append(_column_def(d, ORDINAL, d.ordinal_type, not_null=True))
     create = exp.Create(
@@ -94,6 +94,25 @@ def create_table(
         )
         statements.append(_sql(d, create) + (" STRICT" if d.name == "sqlite" else ""))
     return statements
+
+
+def _check_names(schema: Schema, d: Dialect) -> None:
+    """``bad-schema`` for a field the table cannot have a column of its own for."""
+    from ..errors import SchemaError
+
+    def key(name: str) -> str:  # these engines lower ASCII letters only
+        return name.translate(_ASCII_LOWER) if d.case_blind_names else name
+
+    columns: dict[str, str] = {key(ORDINAL): ORDINAL}
+    problems = []
+    for name in schema.field_names:
+        other = columns.setdefault(key(name), name)
+        if other == ORDINAL:
+            problems.append(f"a field may not be called '{name}' in a SQL table: '{ORDINAL}' keeps the load order")
+        elif other != name:
+            problems.append(f"fields '{other}' and '{name}' would be one column: {d.name} ignores case in names")
+    if problems:
+        raise SchemaError([Diagnostic("bad-schema", p) for p in problems])
 
 
 def _column_def(d: Dialect, name: str, kind: str, *, not_null: bool = False) -> Any:

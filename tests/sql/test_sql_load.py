@@ -8,6 +8,7 @@ table) is an ``EngineError`` naming the engine, never the driver's own exception
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from compare import assert_same_answer
 from databases import Database
 
-from querylang.errors import RecordError
+from querylang.errors import RecordError, SchemaError
 from querylang.schema import Schema
 
 pytest.importorskip("sqlglot", reason="querylang.sql needs sqlglot (the 'sql' extra)")
@@ -83,3 +84,32 @@ def test_loading_into_a_missing_table_is_an_engine_error(engine: str, fresh: Cal
     [diagnostic] = caught.value.diagnostics
     assert diagnostic.code == "engine-error"
     assert diagnostic.message.startswith(f"{engine}: ")
+
+
+@pytest.mark.parametrize(
+    ("names", "one_column"),
+    [
+        (["Name", "name"], True),
+        (["_ORDINAL"], True),
+        (["_ordinal"], None),  # on every engine: the load order's column
+        (["É", "é"], False),
+        (["STRASSE", "Straße"], False),
+    ],
+)
+def test_fields_that_would_be_one_column(
+    engine: str, fresh: Callable[[], Any], names: list[str], one_column: bool | None
+) -> None:
+    fields = [{"name": "id", "type": "integer"}, *({"name": n, "type": "text"} for n in names)]
+    schema = Schema.from_dict({"name": "n", "fields": fields})
+    if one_column is None or (one_column and sql.DIALECTS[engine].case_blind_names):
+        with pytest.raises(SchemaError) as caught:
+            sql.create_table(schema, engine)
+        assert {d.code for d in caught.value.diagnostics} == {"bad-schema"}
+        return
+    records = [{"id": i, **{n: f"{n}{i}" for n in names}} for i in range(3)]
+    database = Database(engine, fresh(), schema=schema).load(records)
+    for n in names:
+        key = urllib.parse.quote(n)
+        text = f"{key}={key}1&$sort[{key}]=-1"
+        assert [r["id"] for r in database.find(text)["data"]] == [1]
+        assert [r["id"] for r in database.expected(text)["data"]] == [1]
