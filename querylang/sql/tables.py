@@ -84,7 +84,7 @@ def create_table(
                 statements.append(_sql(d, index))
     if users_table is not None:
         users = [
-            _column_def(d, "id", d.types[FieldType.INTEGER], not_null=True),
+            _column_def(d, "id", d.types[FieldType.INTEGER], not_null=True, primary_key=d.name != "spark"),
             _column_def(d, "data", d.types[FieldType.TEXT]),
         ]
         create = exp.Create(
@@ -115,10 +115,12 @@ def _check_names(schema: Schema, d: Dialect) -> None:
         raise SchemaError([Diagnostic("bad-schema", p) for p in problems])
 
 
-def _column_def(d: Dialect, name: str, kind: str, *, not_null: bool = False) -> Any:
+def _column_def(d: Dialect, name: str, kind: str, *, not_null: bool = False, primary_key: bool = False) -> Any:
     from sqlglot import exp
 
     constraints = [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if not_null else []
+    if primary_key:
+        constraints.append(exp.ColumnConstraint(kind=exp.PrimaryKeyColumnConstraint()))
     return exp.ColumnDef(
         this=identifier(name, d, bound=False),
         kind=exp.DataType.build(kind, dialect=d.sqlglot),
@@ -255,6 +257,9 @@ def load_users(
 ) -> int:
     """Insert users (a list with ``id``, or a mapping of id to user) for ``$load``; returns how many.
 
+    A user given twice counts as the last one, as in ``find``. The table keeps one user per id
+    (its primary key; not on Spark), so loading an id already there is an ``EngineError``.
+
     Raises:
         RecordError: ``bad-user`` for a user without an integer ``id``.
         EngineError: the database failed (a missing table, say); the message names the engine.
@@ -268,7 +273,7 @@ def load_users(
         else ((u.get("id") if isinstance(u, Mapping) else None, u) for u in users)
     )
     id_field = Field("id", FieldType.INTEGER)
-    rows = []
+    rows: dict[object, list[object]] = {}
     for key, user in pairs:
         try:
             uid = id_field.from_record(key)
@@ -279,9 +284,9 @@ def load_users(
             raise RecordError(
                 [Diagnostic("bad-user", message, hint="give users as [{'id': 1, 'first_name': ...}, ...]")]
             )
-        rows.append([uid, json.dumps(dict(user), default=str, ensure_ascii=False)])
+        rows[uid] = [uid, json.dumps(dict(user), default=str, ensure_ascii=False)]
     with engine_errors(d):
         cursor = connection.cursor()
-        for batch in _batches(rows):
+        for batch in _batches(rows.values()):
             cursor.executemany(statement, batch)
     return len(rows)

@@ -113,3 +113,13 @@ def test_fields_that_would_be_one_column(
         text = f"{key}={key}1&$sort[{key}]=-1"
         assert [r["id"] for r in database.find(text)["data"]] == [1]
         assert [r["id"] for r in database.expected(text)["data"]] == [1]
+
+
+def test_a_user_given_twice_counts_as_the_last_as_in_find(engine: str, fresh: Callable[[], Any]) -> None:
+    users = [{"id": 3, "first_name": "first"}, {"id": 4, "first_name": "other"}, {"id": 3, "first_name": "last"}]
+    database = Database(engine, fresh()).load([{"id": 1, "send_from_user_id": 3}], users)
+    query = "$select[]=id&$load=send_from_user"
+    assert database.find(query)["data"] == [{"id": 1, "send_from_user": {"id": 3, "first_name": "last"}}]
+    assert database.find(query) == database.expected(query)
+    with pytest.raises(sql.EngineError):  # a second load of the same id: the table keeps one user per id
+        sql.load_users(database.connection, [{"id": 4, "first_name": "again"}], engine)
