@@ -310,8 +310,8 @@ def to_sql(
             order.append(exp.Ordered(this=paged.ordered(f), desc=desc, nulls_first=desc))
         order.append(exp.Ordered(this=paged.column(ORDINAL), desc=False, nulls_first=False))
         page = page.order_by(*order)
-        if limit is not None:
-            page = page.limit(paged.param(limit))
+        if limit is not None:  # a default or maximum past 64 bits is every row, as in memory
+            page = page.limit(paged.param(min(limit, _NO_MAX)))
         if skip:
             page = page.offset(paged.param(skip))
         page_sql, page_params = page.sql(dialect=d.sqlglot), paged.bound()

@@ -294,3 +294,14 @@ def test_load_of_more_users_than_a_statement_takes_parameters(engine: str, fresh
     assert len(mine) == 650
     assert mine[0] == {"id": 649, "send_from_user": None, "completing_user": {"id": 1324, "first_name": "user 324"}}
     assert mine == database.expected(query, paginate=False)
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [{"default_limit": 10**20, "max_limit": 10**20}, {"max_limit": 2**64}, {"default_limit": 0, "max_limit": 0}],
+)
+def test_limits_past_64_bits(edge: Database, limits: dict[str, int]) -> None:
+    query = "campaign_name=Tie&$skip=1" + ("&$limit=99999999999999999999" if "default_limit" not in limits else "")
+    for paginate in (True, False):
+        mine = edge.find(query, paginate=paginate, **limits)
+        assert_same_answer(mine, edge.expected(query, paginate=paginate, **limits), edge.schema, selected=False)
