@@ -52,6 +52,7 @@ class Dialect:
         micros: whether instants are stored as integer microseconds (SQLite).
         text_holds_nul: whether text with a NUL character can be stored and matched (PostgreSQL
             refuses it, SQLite's ``GLOB`` stops reading at it).
+        holds_nan: whether a number column holds NaN (SQLite's stores null instead).
         case_blind_names: whether names that differ only in ASCII case (``Name``, ``name``) name
             the same column, quoted or not (SQLite, DuckDB, Spark).
     """
@@ -64,6 +65,7 @@ class Dialect:
     text_collation: str | None = None
     micros: bool = False
     text_holds_nul: bool = True
+    holds_nan: bool = True
     case_blind_names: bool = True
 
     def bind(self, f: Field, value: object) -> object:
@@ -143,6 +145,7 @@ DIALECTS: dict[str, Dialect] = {
         ordinal_type="INTEGER",
         micros=True,
         text_holds_nul=False,
+        holds_nan=False,
     ),
     "duckdb": Dialect(
         "duckdb",

@@ -7,7 +7,7 @@ schema, plus ``ORDINAL``, the load order that ties and unsorted pages follow) wi
 ``STRICT``. ``load_records`` coerces each record as ``find`` reads it (CSV text such as
 ``"true"`` becomes a boolean; a value that does not fit raises ``RecordError``), and refuses
 what the engine cannot store with a ``RecordError`` too: an integer outside 64 bits, a lone
-surrogate, a NUL character on PostgreSQL and SQLite. Any other failure of the database is an
+surrogate, a NUL character on PostgreSQL and SQLite, NaN on SQLite. Any other failure of the database is an
 ``EngineError`` naming the engine.
 """
 
@@ -153,7 +153,8 @@ def storable(f: Field, value: object, d: Dialect) -> object:
     Raises:
         ValueProblem: ``out-of-range`` for an integer outside 64 bits, ``bad-character`` for a
             lone surrogate (not UTF-8), ``nul-character`` for a NUL where the engine cannot
-            hold or match it (``Dialect.text_holds_nul``).
+            hold or match it (``Dialect.text_holds_nul``); ``not-a-number`` for NaN where the
+            column would hold null instead (``Dialect.holds_nan``).
     """
     if isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
         if f.type is FieldType.NUMBER:
@@ -162,6 +163,8 @@ def storable(f: Field, value: object, d: Dialect) -> object:
             except OverflowError:
                 pass
         raise ValueProblem("out-of-range", f"{value} is outside the 64-bit integers a {d.name} column holds")
+    if isinstance(value, float) and value != value and not d.holds_nan:
+        raise ValueProblem("not-a-number", f"NaN, which a {d.name} column would hold as null")
     if isinstance(value, str) and not value.isascii():
         try:
             value.encode("utf-8")

@@ -123,3 +123,17 @@ def test_a_user_given_twice_counts_as_the_last_as_in_find(engine: str, fresh: Ca
     assert database.find(query) == database.expected(query)
     with pytest.raises(sql.EngineError):  # a second load of the same id: the table keeps one user per id
         sql.load_users(database.connection, [{"id": 4, "first_name": "again"}], engine)
+
+
+def test_nan_is_kept_or_refused_never_null(engine: str, fresh: Callable[[], Any]) -> None:
+    fields = [{"name": "id", "type": "integer"}, {"name": "n", "type": "number", "nullable": True}]
+    database = Database(engine, fresh(), schema=Schema.from_dict({"name": "n", "fields": fields})).load([])
+    records = [{"id": 1, "n": float("nan")}, {"id": 2, "n": 5}, {"id": 3, "n": None}]
+    if not sql.DIALECTS[engine].holds_nan:  # SQLite would store null
+        with pytest.raises(RecordError) as caught:
+            sql.load_records(database.connection, records, engine, schema=database.schema)
+        assert [d.code for d in caught.value.diagnostics] == ["not-a-number"]
+        return
+    database.load(records)
+    assert [r["id"] for r in database.find("n=")["data"]] == [3]
+    assert [r["id"] for r in database.find("n[$gt]=1")["data"]] == [1, 2]  # NaN is above every number, as in find
