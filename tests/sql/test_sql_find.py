@@ -305,3 +305,24 @@ def test_limits_past_64_bits(edge: Database, limits: dict[str, int]) -> None:
     for paginate in (True, False):
         mine = edge.find(query, paginate=paginate, **limits)
         assert_same_answer(mine, edge.expected(query, paginate=paginate, **limits), edge.schema, selected=False)
+
+
+TIME_ZONED = [
+    "send_at=2019-01-15T16:00:00Z",
+    "send_at=2019-01-15",
+    "completed_at[$lt]=1970-01-01&$sort[completed_at]=1",
+    "campaign_name[$like]=Far%25&$sort[send_at]=-1",
+    "send_at[$gte]=2019-01-15&send_at[$lt]=2019-01-16&$sort[send_at]=1",
+    "campaign_name=Load&$sort[completed_at]=-1",
+]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "America/Los_Angeles"])
+def test_the_session_time_zone_changes_nothing(engine: str, fresh: Callable[[], Any], zone: str) -> None:
+    connection = fresh()
+    if engine == "sqlite":
+        pytest.skip("SQLite has no session time zone")
+    connection.execute(f"SET TimeZone='{zone}'")
+    database = Database(engine, connection).load(list(EDGE_RECORDS))
+    for query in TIME_ZONED:
+        assert_same_answer(database.find(query), database.expected(query), database.schema, selected=False)
