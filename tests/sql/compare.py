@@ -39,9 +39,10 @@ def assert_same_rows(
             assert all(schema.relation(k) is not None for k in extra), f"unexpected keys {sorted(extra)}"
     else:
         assert [list(r) for r in mine] == [list(r) for r in expected], "the rows' keys differ"
-    ids = [r.get("id") for r in mine], [r.get("id") for r in expected]
+    normal = normal_rows(mine, schema, whole=not selected), normal_rows(expected, schema, whole=not selected)
+    ids = [r.get("id") for r in normal[0]], [r.get("id") for r in normal[1]]
     assert ids[0] == ids[1], f"ids differ: {ids[0]} != {ids[1]}"
-    assert normal_rows(mine, schema, whole=not selected) == normal_rows(expected, schema, whole=not selected)
+    assert normal[0] == normal[1]
 
 
 def assert_same_answer(mine: Any, expected: Any, schema: Schema, *, selected: bool) -> None:
