@@ -7,8 +7,8 @@ schema, plus ``ORDINAL``, the load order that ties and unsorted pages follow) wi
 ``STRICT``. ``load_records`` coerces each record as ``find`` reads it (CSV text such as
 ``"true"`` becomes a boolean; a value that does not fit raises ``RecordError``), and refuses
 what the engine cannot store with a ``RecordError`` too: an integer outside 64 bits, a lone
-surrogate, a NUL character on PostgreSQL and SQLite, NaN on SQLite. Any other failure of the database is an
-``EngineError`` naming the engine.
+surrogate, a NUL character on PostgreSQL and SQLite, NaN on SQLite. Any other failure of the
+database is an ``EngineError`` naming the engine.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ __all__ = ["BATCH", "INDEXED", "create_table", "load_records", "load_users", "re
 
 BATCH = 1000
 """Rows inserted per ``executemany``."""
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 INDEXED = ("id", "contact_id", "send_at")
 """The fields that get an index where the schema has them."""
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def _sql(d: Dialect, node: Any) -> str:
@@ -162,7 +162,7 @@ def storable(f: Field, value: object, d: Dialect) -> object:
                 return float(value)
             except OverflowError:
                 pass
-        raise ValueProblem("out-of-range", f"{value} is outside the 64-bit integers a {d.name} column holds")
+        raise ValueProblem("out-of-range", f"an integer outside the 64 bits a {d.name} column holds")
     if isinstance(value, float) and value != value and not d.holds_nan:
         raise ValueProblem("not-a-number", f"NaN, which a {d.name} column would hold as null")
     if isinstance(value, str) and not value.isascii():

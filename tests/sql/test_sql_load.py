@@ -30,6 +30,7 @@ from querylang import sql
     [
         ({"id": 2**70}, "out-of-range"),
         ({"completing_user_id": -(2**63) - 1}, "out-of-range"),
+        ({"contact_id": 10**5000}, "out-of-range"),  # past the digits Python writes out
         ({"campaign_name": "a\ud800b"}, "bad-character"),
         ({"template_name": "\udfff"}, "bad-character"),
     ],
