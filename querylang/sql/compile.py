@@ -12,11 +12,15 @@ written out for each engine (``dialects``):
   registered function where the engine folds case otherwise than PostgreSQL (SQLite, Spark:
   ``sqlite.register``, ``spark.register``); a pattern ending in a lone backslash is refused up
   front (``bad-pattern``): the engines disagree there;
-- instants: typed parameters; SQLite stores microseconds since 1970, and Spark compares and
-  returns them as microseconds (``unix_micros``), so that a ``FarInstant`` bound works too;
+- instants: typed parameters; SQLite stores microseconds since 1970, and Spark compares them as
+  microseconds (``unix_micros``), so that a ``FarInstant`` bound works too;
 - text compares and sorts by code point (PostgreSQL: ``COLLATE "C"``, never on ``ILIKE``);
 - ascending sorts put nulls last, descending first; ties and unsorted pages keep the load order
-  (the ``ORDINAL`` column, always last in ``ORDER BY``).
+  (the ``ORDINAL`` column, always last in ``ORDER BY``);
+- the page reads instants as integer microseconds since 1970-01-01T00:00:00Z, under the
+  column's name: the drivers' ``datetime`` holds years 1 to 9999 only, and a record's instant
+  just outside them (``FarInstant``) would fail to load (psycopg), come back as text (DuckDB)
+  or as a local time (Spark).
 """
 
 from __future__ import annotations
@@ -69,7 +73,8 @@ class Statement:
         count_params: its parameters.
         limit: the page's limit (after the default and the maximum), None for every row.
         skip: the rows skipped.
-        columns: the columns ``sql`` selects, in order.
+        columns: the columns ``sql`` selects, in order; instants come as integer microseconds
+            since 1970-01-01T00:00:00Z, which ``Dialect.unbind`` reads.
         select: the fields each row holds (``$select``, duplicates removed), None for all.
         load: the relations ``$load`` adds, in order.
         query: the typed query.
@@ -90,21 +95,25 @@ class Statement:
     schema: Schema = dataclasses.field(repr=False)
 
 
-def identifier(name: str, d: Dialect) -> exp.Identifier:
-    """A quoted identifier; ``%`` doubled for psycopg, which reads ``%`` in SQL text as a placeholder."""
+def identifier(name: str, d: Dialect, *, bound: bool = True) -> exp.Identifier:
+    """A quoted identifier.
+
+    In a statement run with parameters (``bound``) psycopg reads ``%`` as a placeholder, so it
+    is doubled for PostgreSQL; a statement run without them (``create_table``'s) keeps it.
+    """
     from sqlglot import exp
 
-    return exp.Identifier(this=name.replace("%", "%%") if d.name == "postgres" else name, quoted=True)
+    return exp.Identifier(this=name.replace("%", "%%") if bound and d.name == "postgres" else name, quoted=True)
 
 
-def table_name(name: str, d: Dialect) -> exp.Table:
+def table_name(name: str, d: Dialect, *, bound: bool = True) -> exp.Table:
     """A quoted table name; ``schema.table`` names a table in another schema (database)."""
     from sqlglot import exp
 
     parts = name.split(".")
     if len(parts) == 2:
-        return exp.Table(this=identifier(parts[1], d), db=identifier(parts[0], d))
-    return exp.Table(this=identifier(name, d))
+        return exp.Table(this=identifier(parts[1], d, bound=bound), db=identifier(parts[0], d, bound=bound))
+    return exp.Table(this=identifier(name, d, bound=bound))
 
 
 class _Builder:
@@ -142,14 +151,27 @@ class _Builder:
             return exp.Anonymous(this=self.d.micros_of, expressions=[col])
         return col
 
-    def selected(self, name: str) -> exp.Expression:
-        """A column of the page, as ``run.rows_of`` reads it back (Spark's instants as microseconds)."""
+    def read(self, name: str) -> exp.Expression:
+        """A column as the page selects it: an instant as integer microseconds since 1970 (SQLite's column is)."""
         from sqlglot import exp
 
+        col = self.column(name)
         f = self.schema.field(name)
-        if f is not None and self.d.micros_of and f.type is FieldType.DATETIME:
-            return exp.Alias(this=self.operand(f), alias=identifier(name, self.d))
-        return self.column(name)
+        if f is None or f.type is not FieldType.DATETIME or (self.d.micros and not self.d.micros_of):
+            return col
+        micros: exp.Expression
+        if self.d.micros_of:
+            micros = self.operand(f)
+        elif self.d.name == "postgres":  # EXTRACT(EPOCH ...) is an exact numeric there
+            micros = exp.Cast(
+                this=exp.Mul(
+                    this=exp.Extract(this=exp.var("EPOCH"), expression=col), expression=exp.Literal.number(1_000_000)
+                ),
+                to=exp.DataType.build("BIGINT"),
+            )
+        else:
+            micros = exp.UnixMicros(this=col)
+        return exp.Alias(this=micros, alias=identifier(name, self.d))
 
     def value(self, f: Field, value: object) -> exp.Expression:
         from sqlglot import exp
@@ -299,7 +321,7 @@ def to_sql(
     page_sql, page_params = None, _Builder(d, schema).bound()
     if limit != 0:
         paged = _Builder(d, schema)
-        page = exp.select(*(paged.selected(c) for c in columns)).from_(table_name(table, d))
+        page = exp.select(*(paged.read(c) for c in columns)).from_(table_name(table, d))
         if typed.where is not None:
             page = page.where(paged.where(typed.where))
         order = []
@@ -310,8 +332,8 @@ def to_sql(
             order.append(exp.Ordered(this=paged.ordered(f, sort=True), desc=desc, nulls_first=desc))
         order.append(exp.Ordered(this=paged.column(ORDINAL), desc=False, nulls_first=False))
         page = page.order_by(*order)
-        if limit is not None:
-            page = page.limit(paged.param(limit))
+        if limit is not None:  # a default or maximum past 64 bits is every row, as in memory
+            page = page.limit(paged.param(min(limit, _NO_MAX)))
         if skip:
             page = page.offset(paged.param(skip))
         page_sql, page_params = page.sql(dialect=d.sqlglot), paged.bound()

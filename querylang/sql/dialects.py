@@ -61,6 +61,11 @@ class Dialect:
             Spark folds ``İ``, a final ``Σ`` and letters newer than Unicode 14 differently.
         any_escape: whether a backslash may escape any character in a pattern (Spark allows it
             only before ``%``, ``_`` and a backslash).
+        text_holds_nul: whether text with a NUL character can be stored and matched (PostgreSQL
+            refuses it, SQLite's ``GLOB`` stops reading at it).
+        holds_nan: whether a number column holds NaN (SQLite's stores null instead).
+        case_blind_names: whether names that differ only in ASCII case (``Name``, ``name``) name
+            the same column, quoted or not (SQLite, DuckDB, Spark).
     """
 
     name: str
@@ -74,6 +79,9 @@ class Dialect:
     int_booleans: bool = False
     ilike_function: str | None = None
     any_escape: bool = True
+    text_holds_nul: bool = True
+    holds_nan: bool = True
+    case_blind_names: bool = True
 
     def bind(self, f: Field, value: object) -> object:
         """A typed query or record value as this engine's driver takes it."""
@@ -141,6 +149,8 @@ DIALECTS: dict[str, Dialect] = {
         types=_types("BIGINT", "DOUBLE PRECISION", "BOOLEAN", "TEXT", "TIMESTAMPTZ"),
         ordinal_type="BIGINT",
         text_collation="C",
+        text_holds_nul=False,
+        case_blind_names=False,
     ),
     "sqlite": Dialect(
         "sqlite",
@@ -151,6 +161,8 @@ DIALECTS: dict[str, Dialect] = {
         micros=True,
         int_booleans=True,
         ilike_function="querylang_ilike",
+        text_holds_nul=False,
+        holds_nan=False,
     ),
     "duckdb": Dialect(
         "duckdb",

@@ -81,20 +81,27 @@ def rows_of(statement: Statement, d: Dialect, raw: Sequence[Sequence[Any]]) -> l
 Execute = Callable[[str, Sequence[object] | Mapping[str, object]], Sequence[Sequence[Any]]]
 """Runs one statement with its parameters and returns every row: a cursor, or a Spark session."""
 
+_LOAD_BATCH = 500
+"""Ids a ``$load`` statement asks for at most: below every engine's limit on parameters (SQLite's was 999)."""
+
 
 def _users(execute: Execute, d: Dialect, ids: list[object], users_table: str) -> dict[object, Any]:
-    """The users of ``ids`` from the users' table: ``{id: user object}``."""
+    """The users of ``ids`` from the users' table, ``{id: user object}``, read ``_LOAD_BATCH`` ids at a time."""
     from sqlglot import exp
 
-    names = [f"p{i + 1}" for i in range(len(ids))]
-    placeholders = [exp.Placeholder(this=n) if d.named else exp.Placeholder() for n in names]
-    select = (
-        exp.select(exp.Column(this=identifier("id", d)), exp.Column(this=identifier("data", d)))
-        .from_(table_name(users_table, d))
-        .where(exp.In(this=exp.Column(this=identifier("id", d)), expressions=placeholders))
-    )
-    params: Sequence[object] | Mapping[str, object] = dict(zip(names, ids, strict=True)) if d.named else ids
-    return {uid: json.loads(data) for uid, data in execute(select.sql(dialect=d.sqlglot), params)}
+    users: dict[object, Any] = {}
+    for start in range(0, len(ids), _LOAD_BATCH):
+        batch = ids[start : start + _LOAD_BATCH]
+        names = [f"p{i + 1}" for i in range(len(batch))]
+        placeholders = [exp.Placeholder(this=n) if d.named else exp.Placeholder() for n in names]
+        select = (
+            exp.select(exp.Column(this=identifier("id", d)), exp.Column(this=identifier("data", d)))
+            .from_(table_name(users_table, d))
+            .where(exp.In(this=exp.Column(this=identifier("id", d)), expressions=placeholders))
+        )
+        params: Sequence[object] | Mapping[str, object] = dict(zip(names, batch, strict=True)) if d.named else batch
+        users.update((uid, json.loads(data)) for uid, data in execute(select.sql(dialect=d.sqlglot), params))
+    return users
 
 
 def _load(execute: Execute, statement: Statement, d: Dialect, rows: list[dict[str, Any]], users_table: str) -> None:

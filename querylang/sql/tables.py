@@ -5,13 +5,17 @@ schema, plus ``ORDINAL``, the load order that ties and unsorted pages follow) wi
 ``id``, ``contact_id`` and ``send_at`` where the schema has them, and for the users of ``$load``
 (``id`` and ``data``, the user object as JSON text, since users are free-form). SQLite's table is
 ``STRICT``. ``load_records`` coerces each record as ``find`` reads it (CSV text such as
-``"true"`` becomes a boolean; a value that does not fit raises ``RecordError``).
+``"true"`` becomes a boolean; a value that does not fit raises ``RecordError``), and refuses
+what the engine cannot store with a ``RecordError`` too: an integer outside 64 bits, a lone
+surrogate, a NUL character on PostgreSQL and SQLite, NaN on SQLite. Any other failure of the
+database is an ``EngineError`` naming the engine.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import string
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -20,6 +24,7 @@ from ..schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema, ValueProb
 from . import dialects
 from .compile import ORDINAL, TABLE, USERS_TABLE, identifier, table_name
 from .dialects import Dialect, require
+from .run import engine_errors
 
 __all__ = [
     "BATCH",
@@ -30,12 +35,15 @@ __all__ = [
     "load_users",
     "load_users_rows",
     "record_row",
+    "storable",
 ]
 
 BATCH = 1000
 """Rows inserted per ``executemany``."""
 INDEXED = ("id", "contact_id", "send_at")
 """The fields that get an index where the schema has them."""
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def _sql(d: Dialect, node: Any) -> str:
@@ -54,21 +62,21 @@ def create_table(
     ``for statement in create_table(dialect="sqlite"): connection.execute(statement)``.
 
     Raises:
-        SchemaError: a field is called ``_ordinal`` (the column the load order takes).
+        SchemaError: a field is called ``_ordinal`` (the column the load order takes), or two
+            fields would be one column (``Name`` and ``name`` where names ignore case).
         QueryError: ``unknown-dialect``; ``MissingExtra`` without sqlglot.
     """
     require("sqlglot", "sql")
     from sqlglot import exp
 
-    from ..errors import SchemaError
-
     d = dialects.dialect(dialect)
     schema = schema or CONTACT_COMMUNICATIONS
-    if schema.field(ORDINAL) is not None:
-        raise SchemaError([Diagnostic("bad-schema", f"a field may not be called '{ORDINAL}' in a SQL table")])
+    _check_names(schema, d)
     columns = [_column_def(d, f.name, d.types[f.type]) for f in schema.fields]
     columns.append(_column_def(d, ORDINAL, d.ordinal_type, not_null=True))
-    create = exp.Create(this=exp.Schema(this=table_name(table, d), expressions=columns), kind="TABLE", exists=True)
+    create = exp.Create(
+        this=exp.Schema(this=table_name(table, d, bound=False), expressions=columns), kind="TABLE", exists=True
+    )
     statements = [_sql(d, create) + (" STRICT" if d.name == "sqlite" else "")]
     if d.name != "spark":  # Spark tables have no indexes
         base = table.split(".")[-1]
@@ -76,9 +84,9 @@ def create_table(
             if name == ORDINAL or schema.field(name) is not None:
                 index = exp.Create(
                     this=exp.Index(
-                        this=identifier(f"{base}_{name.strip('_')}_idx", d),
-                        table=table_name(table, d),
-                        params=exp.IndexParameters(columns=[exp.Column(this=identifier(name, d))]),
+                        this=identifier(f"{base}_{name.strip('_')}_idx", d, bound=False),
+                        table=table_name(table, d, bound=False),
+                        params=exp.IndexParameters(columns=[exp.Column(this=identifier(name, d, bound=False))]),
                     ),
                     kind="INDEX",
                     exists=True,
@@ -86,22 +94,47 @@ def create_table(
                 statements.append(_sql(d, index))
     if users_table is not None:
         users = [
-            _column_def(d, "id", d.types[FieldType.INTEGER], not_null=True),
+            _column_def(d, "id", d.types[FieldType.INTEGER], not_null=True, primary_key=d.name != "spark"),
             _column_def(d, "data", d.types[FieldType.TEXT]),
         ]
         create = exp.Create(
-            this=exp.Schema(this=table_name(users_table, d), expressions=users), kind="TABLE", exists=True
+            this=exp.Schema(this=table_name(users_table, d, bound=False), expressions=users),
+            kind="TABLE",
+            exists=True,
         )
         statements.append(_sql(d, create) + (" STRICT" if d.name == "sqlite" else ""))
     return statements
 
 
-def _column_def(d: Dialect, name: str, kind: str, *, not_null: bool = False) -> Any:
+def _check_names(schema: Schema, d: Dialect) -> None:
+    """``bad-schema`` for a field the table cannot have a column of its own for."""
+    from ..errors import SchemaError
+
+    def key(name: str) -> str:  # these engines lower ASCII letters only
+        return name.translate(_ASCII_LOWER) if d.case_blind_names else name
+
+    columns: dict[str, str] = {key(ORDINAL): ORDINAL}
+    problems = []
+    for name in schema.field_names:
+        other = columns.setdefault(key(name), name)
+        if other == ORDINAL:
+            problems.append(f"a field may not be called '{name}' in a SQL table: '{ORDINAL}' keeps the load order")
+        elif other != name:
+            problems.append(f"fields '{other}' and '{name}' would be one column: {d.name} ignores case in names")
+    if problems:
+        raise SchemaError([Diagnostic("bad-schema", p) for p in problems])
+
+
+def _column_def(d: Dialect, name: str, kind: str, *, not_null: bool = False, primary_key: bool = False) -> Any:
     from sqlglot import exp
 
     constraints = [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if not_null else []
+    if primary_key:
+        constraints.append(exp.ColumnConstraint(kind=exp.PrimaryKeyColumnConstraint()))
     return exp.ColumnDef(
-        this=identifier(name, d), kind=exp.DataType.build(kind, dialect=d.sqlglot), constraints=constraints
+        this=identifier(name, d, bound=False),
+        kind=exp.DataType.build(kind, dialect=d.sqlglot),
+        constraints=constraints,
     )
 
 
@@ -116,12 +149,40 @@ def record_row(record: Mapping[str, Any], fields: tuple[Field, ...], d: Dialect)
     row: list[object] = []
     for f in fields:
         try:
-            row.append(d.bind(f, f.from_record(record.get(f.name))))
+            row.append(d.bind(f, storable(f, f.from_record(record.get(f.name)), d)))
         except ValueProblem as problem:
             raise RecordError(
                 [Diagnostic(problem.code, f"field '{f.name}': {problem.message}", hint=problem.hint)]
             ) from None
     return row
+
+
+def storable(f: Field, value: object, d: Dialect) -> object:
+    """A record's typed value as the engine's column can hold it (a number past 64 bits as a float).
+
+    Raises:
+        ValueProblem: ``out-of-range`` for an integer outside 64 bits, ``bad-character`` for a
+            lone surrogate (not UTF-8), ``nul-character`` for a NUL where the engine cannot
+            hold or match it (``Dialect.text_holds_nul``); ``not-a-number`` for NaN where the
+            column would hold null instead (``Dialect.holds_nan``).
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
+        if f.type is FieldType.NUMBER:
+            try:
+                return float(value)
+            except OverflowError:
+                pass
+        raise ValueProblem("out-of-range", f"an integer outside the 64 bits a {d.name} column holds")
+    if isinstance(value, float) and value != value and not d.holds_nan:
+        raise ValueProblem("not-a-number", f"NaN, which a {d.name} column would hold as null")
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueProblem("bad-character", "the text holds a lone surrogate, which is not UTF-8") from None
+    if isinstance(value, str) and not d.text_holds_nul and "\x00" in value:
+        raise ValueProblem("nul-character", f"the text holds a NUL character, which {d.name} cannot store or match")
+    return value
 
 
 def _insert(d: Dialect, table: str, names: list[str]) -> str:
@@ -169,8 +230,9 @@ def load_records(
         The number of records loaded.
 
     Raises:
-        RecordError: a record or value that does not fit (its index is named); nothing of
-            that batch is inserted.
+        RecordError: a record or value that does not fit its field or the engine's column
+            (its index is named); nothing of that batch is inserted.
+        EngineError: the database failed (a missing table, say); the message names the engine.
     """
     require("sqlglot", "sql")
     d = dialects.dialect(dialect)
@@ -188,9 +250,10 @@ def load_records(
                 raise RecordError([at_index(i, x) for x in error.diagnostics]) from None
             count = i + 1
 
-    cursor = connection.cursor()
-    for batch in _batches(rows()):
-        cursor.executemany(statement, batch)
+    with engine_errors(d):
+        cursor = connection.cursor()
+        for batch in _batches(rows()):
+            cursor.executemany(statement, batch)
     return count
 
 
@@ -202,6 +265,8 @@ def at_index(index: int, d: Diagnostic) -> Diagnostic:
 def load_users_rows(users: Iterable[Mapping[str, Any]] | Mapping[Any, Mapping[str, Any]]) -> list[list[object]]:
     """Users (a list with ``id``, or a mapping of id to user) as rows ``[id, user as JSON text]``.
 
+    A user given twice counts as the last one, as in ``find``.
+
     Raises:
         RecordError: ``bad-user`` for a user without an integer ``id``.
     """
@@ -211,7 +276,7 @@ def load_users_rows(users: Iterable[Mapping[str, Any]] | Mapping[Any, Mapping[st
         else ((u.get("id") if isinstance(u, Mapping) else None, u) for u in users)
     )
     id_field = Field("id", FieldType.INTEGER)
-    rows = []
+    rows: dict[object, list[object]] = {}
     for key, user in pairs:
         try:
             uid = id_field.from_record(key)
@@ -222,8 +287,8 @@ def load_users_rows(users: Iterable[Mapping[str, Any]] | Mapping[Any, Mapping[st
             raise RecordError(
                 [Diagnostic("bad-user", message, hint="give users as [{'id': 1, 'first_name': ...}, ...]")]
             )
-        rows.append([uid, json.dumps(dict(user), default=str, ensure_ascii=False)])
-    return rows
+        rows[uid] = [uid, json.dumps(dict(user), default=str, ensure_ascii=False)]
+    return list(rows.values())
 
 
 def load_users(
@@ -235,14 +300,19 @@ def load_users(
 ) -> int:
     """Insert users (a list with ``id``, or a mapping of id to user) for ``$load``; returns how many.
 
+    A user given twice counts as the last one, as in ``find``. The table keeps one user per id
+    (its primary key; not on Spark), so loading an id already there is an ``EngineError``.
+
     Raises:
         RecordError: ``bad-user`` for a user without an integer ``id``.
+        EngineError: the database failed (a missing table, say); the message names the engine.
     """
     require("sqlglot", "sql")
     d = dialects.dialect(dialect)
     statement = _insert(d, table, ["id", "data"])
     rows = load_users_rows(users)
-    cursor = connection.cursor()
-    for batch in _batches(rows):
-        cursor.executemany(statement, batch)
+    with engine_errors(d):
+        cursor = connection.cursor()
+        for batch in _batches(rows):
+            cursor.executemany(statement, batch)
     return len(rows)
