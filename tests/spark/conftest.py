@@ -6,16 +6,21 @@ start, so these tests run only with ``QUERYLANG_SPARK=1``, which ``make test-spa
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sql"))  # the SQL tests' records and oracle
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "differential"))
+
+import querylang
+from querylang.schema import CONTACT_COMMUNICATIONS, Schema
+from querylang.sql import TABLE
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -45,10 +50,33 @@ def spark() -> Iterator[Any]:
         session.stop()
 
 
+@dataclass
+class SparkDatabase:
+    """A Spark session with records loaded as a temporary view, and ``find`` in memory over the same records."""
+
+    session: Any
+    records: list[dict[str, Any]]
+    users: list[dict[str, Any]]
+    schema: Schema = CONTACT_COMMUNICATIONS
+    engine: str = "spark"
+
+    def find(self, query: object, **options: Any) -> Any:
+        from querylang.sql import spark
+
+        return spark.find(self.session, TABLE, query, schema=self.schema, **options)
+
+    def expected(self, query: object, **options: Any) -> Any:
+        return querylang.find(self.records, query, schema=self.schema, users=self.users, **options)
+
+
 @pytest.fixture(scope="session")
-def example() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    with open(EXAMPLES / "campaign-communications.jsonl", encoding="utf-8") as f:
-        records = [json.loads(line) for line in f]
-    with open(EXAMPLES / "users.json", encoding="utf-8") as f:
-        users = json.load(f)
-    return records, users
+def loaded(spark: Any) -> SparkDatabase:
+    """The bundled export and the SQL tests' edge records, with the bundled users, in Spark."""
+    from databases import bundled_records, bundled_users
+    from edge_records import EDGE_RECORDS
+
+    from querylang.sql import spark as on_spark
+
+    records, users = [*bundled_records(), *EDGE_RECORDS], bundled_users()
+    on_spark.load(spark, records, users=users)
+    return SparkDatabase(spark, records, users)
