@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query
-from ..errors import QueryValidationError
+from ..errors import Diagnostic, QueryValidationError
 from ..page import page_limits
 from ..schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema
 from ..validate import lone_escapes, validate
@@ -260,6 +260,17 @@ def plain_escapes(pattern: str) -> str:
     return "".join(out)
 
 
+def _refuse_text_relations(schema: Schema, fields: list[str]) -> None:
+    """``$load`` reads users by integer id (the users' table's key): a relation by another type is refused."""
+    from ..errors import SchemaError
+
+    for name in fields:
+        f = schema.field(name)
+        if f is not None and f.type is not FieldType.INTEGER:
+            message = f"$load by '{name}', a {f.type.value} field: querylang.sql reads users by integer id"
+            raise SchemaError([Diagnostic("bad-schema", message, hint="relate users by an integer field")])
+
+
 def to_sql(
     query: Query | str | object,
     *,
@@ -312,6 +323,7 @@ def to_sql(
     select = tuple(dict.fromkeys(typed.select)) if typed.select is not None else None
     load = tuple(dict.fromkeys(typed.load)) if typed.load is not None else ()
     related = [r.field for name in load if (r := schema.relation(name)) is not None]
+    _refuse_text_relations(schema, related)
     columns = tuple(dict.fromkeys([*(select if select is not None else schema.field_names), *related]))
 
     counted = _Builder(d, schema)

@@ -326,3 +326,20 @@ def test_the_session_time_zone_changes_nothing(engine: str, fresh: Callable[[], 
     database = Database(engine, connection).load(list(EDGE_RECORDS))
     for query in TIME_ZONED:
         assert_same_answer(database.find(query), database.expected(query), database.schema, selected=False)
+
+
+def test_a_relation_by_a_text_field_is_refused_not_answered_empty() -> None:
+    # find in memory matches users by the field's own values; the users' table keys integers, so
+    # a text relation would load nothing: refused instead of a silently different answer.
+    from querylang.errors import SchemaError
+    from querylang.schema import Field, FieldType, Relation
+
+    schema = Schema(
+        name="notes",
+        fields=(Field("id", FieldType.INTEGER), Field("owner", FieldType.TEXT)),
+        relations=(Relation("owner_user", "owner"),),
+    )
+    with pytest.raises(SchemaError) as caught:
+        sql.to_sql("$load=owner_user", schema=schema)
+    assert "integer id" in str(caught.value)
+    assert sql.to_sql("id=1", schema=schema).sql is not None  # queries without $load still run
