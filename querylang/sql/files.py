@@ -1,13 +1,14 @@
 r"""Record files + query -> the page's total and records, filtered, counted and sorted by DuckDB.
 
 ``window(paths, query)`` has DuckDB read JSON Lines, JSON arrays, CSV and Parquet files (gzip
-too) straight from disk, with the columns named and typed here, never guessed: the fields the
-query tests or sorts on are read raw (JSON values as ``JSON``, CSV cells as text with ``''``
-kept) and typed in SQL as ``Field.from_record`` types them, into a temporary table with
-``ORDINAL``, each record's place in the input (the table's ``rowid``: DuckDB keeps the files'
-order when it fills a table). The total and the page's places come from the SQL ``to_sql`` writes for that table;
-the page's records are then read again at those places by ``querylang.records``, so that they
-are the very dicts ``find`` prints, byte for byte in every output format.
+too) straight from disk, with every column named and typed here, never guessed: the fields the
+query tests or sorts on are read untyped (JSON values as text, or as ``JSON`` for text fields,
+which take only strings; CSV cells as text, ``''`` kept) and typed in SQL as
+``Field.from_record`` types them, into a temporary table whose ``rowid`` is ``ORDINAL``, each
+record's place in the input (DuckDB keeps the files' order when it fills a table). The total
+and the page's places come from the SQL ``to_sql`` writes for that table; the page's records
+are then read again at those places by ``querylang.records``, so that they are the very dicts
+``find`` prints, byte for byte in every output format.
 
 DuckDB answers only where it gives find's answer; where it cannot promise that, ``NotExact``
 says why, and the caller answers in memory (or, for Parquet, which only DuckDB reads, refuses):
@@ -22,8 +23,9 @@ says why, and the caller answers in memory (or, for Parquet, which only DuckDB r
 - Numbers compare as doubles in DuckDB: whole numbers beyond ``2**53`` in records or in the
   query make ``NotExact``.
 - A pattern ending in a lone backslash (find stops on some values; ``to_sql`` refuses it).
-- A JSON (Lines) file that starts with a byte-order mark, a JSON object with a key twice, a
-  one-column CSV (DuckDB reads its blank lines as empty cells), anything DuckDB cannot read.
+- A JSON (Lines) file that starts with a byte-order mark, a JSON object with a key the query
+  reads twice, a one-column CSV (DuckDB reads its blank lines as empty cells), anything DuckDB
+  cannot read.
 - A record of the page that the reader reads differently from DuckDB (every page row is
   checked, value for value).
 
@@ -35,6 +37,7 @@ Find stops on the first three and keeps the spaces; DuckDB answers.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +58,8 @@ _TABLE, _ROWS = "_querylang_records", "_querylang_rows"
 _FILE, _BAD = "_file", "_bad"
 _WHOLE_MAX = 2**53  # a double holds every whole number up to here
 _BOM = b"\xef\xbb\xbf"
+# JSON other than a string, as DuckDB writes it into a VARCHAR column (NaN and Infinity included).
+_NOT_A_STRING = re.compile(r"[-+.0-9{\[].*|true|false|[+-]?(nan|inf|infinity)", re.IGNORECASE | re.DOTALL)
 
 # Date-time spellings DuckDB reads as find does (values.record_datetime): year 0001-9999.
 _YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
@@ -70,11 +75,12 @@ _MACROS = (
     "SET TimeZone = 'UTC'",
     "SET preserve_insertion_order = true",
     "CREATE TEMP MACRO ql_int(s) AS CASE WHEN regexp_full_match(s, '-?[0-9]{1,10}') "
-    "AND CAST(s AS BIGINT) BETWEEN -2147483648 AND 2147483647 THEN CAST(s AS BIGINT) END",
+    "AND TRY_CAST(s AS BIGINT) BETWEEN -2147483648 AND 2147483647 THEN CAST(s AS BIGINT) END",
     # + 0.0 turns -0.0 into 0.0: find's -0.0 equals 0 and ties with it.
     f"CREATE TEMP MACRO ql_whole(n) AS CASE WHEN abs(n) <= {_WHOLE_MAX} THEN CAST(n AS DOUBLE) + 0.0 END",
     "CREATE TEMP MACRO ql_double(x) AS CASE WHEN isfinite(x) THEN x + 0.0 END",
-    "CREATE TEMP MACRO ql_num(s) AS CASE WHEN regexp_full_match(s, '-?[0-9]{1,15}') THEN CAST(s AS DOUBLE) + 0.0 "
+    "CREATE TEMP MACRO ql_num(s) AS CASE "
+    "WHEN regexp_full_match(s, '-?[0-9]{1,18}') THEN ql_whole(TRY_CAST(s AS BIGINT)) "
     r"WHEN regexp_full_match(s, '-?([0-9]+\.[0-9]*|\.[0-9]+)') THEN ql_double(TRY_CAST(s AS DOUBLE)) END",
     "CREATE TEMP MACRO ql_bool(s) AS CASE lower(s) WHEN 'true' THEN true WHEN 'false' THEN false END",
     # A leap second, read at :59 then moved on: only at 23:59 UTC, and with a fraction not at
@@ -145,46 +151,45 @@ class _Sql:
         return "?"
 
 
+def _needs_json(f: Field) -> bool:
+    """Whether a JSON value must be read as ``JSON`` to be typed as find types it, not as text.
+
+    DuckDB reads any JSON value into a ``VARCHAR`` column: a number as its digits (``1.50`` as
+    ``1.5``, exactly), ``true`` as ``true``, an object as its JSON. For an integer, number,
+    boolean or date-time field that is harmless: text of theirs that the ``ql_`` macros accept
+    means the same to find whether it was a JSON string or not (``"42"`` and ``42`` are both 42
+    to ``Field.from_record``), and anything else does not fit. A text field takes only strings,
+    and so does an enum, whose values may look like other JSON (``"1"``, ``"true"``).
+    """
+    if f.type is FieldType.TEXT:
+        return True
+    return f.type is FieldType.ENUM and any(_NOT_A_STRING.fullmatch(v) for v in f.values)
+
+
 def _typed(f: Field, raw: str, kind: str, sql: _Sql) -> tuple[str, str]:
     """``(value, needs)`` of a field read from a raw column.
 
     ``value`` is the typed value, NULL where find would read the raw value otherwise (or not at
-    all); ``needs`` tells when a value is due: not null, nor empty CSV text meaning null.
+    all); ``needs`` tells when a value is due: not null, nor empty text meaning null.
     """
-    nullable_text = f.nullable and f.type is not FieldType.TEXT
     t = f.type
-    if kind == "json":
-        s, k = f"json_extract_string({raw}, '$')", f"json_type({raw})"
-        number = f"CAST({raw} AS DOUBLE)"
-        by_kind = {
-            FieldType.TEXT: f"CASE WHEN {k} = 'VARCHAR' THEN {s} END",
-            FieldType.INTEGER: f"CASE {k} WHEN 'VARCHAR' THEN ql_int({s}) WHEN 'BIGINT' THEN CAST({raw} AS BIGINT) "
-            f"WHEN 'UBIGINT' THEN TRY_CAST({raw} AS BIGINT) END",
-            FieldType.NUMBER: f"CASE {k} WHEN 'VARCHAR' THEN ql_num({s}) WHEN 'DOUBLE' THEN ql_double({number}) "
-            f"WHEN 'BIGINT' THEN ql_whole(TRY_CAST({raw} AS HUGEINT)) "
-            f"WHEN 'UBIGINT' THEN ql_whole(TRY_CAST({raw} AS HUGEINT)) END",
-            FieldType.BOOLEAN: f"CASE {k} WHEN 'VARCHAR' THEN ql_bool({s}) "
-            f"WHEN 'BOOLEAN' THEN CAST({raw} AS BOOLEAN) END",
-            FieldType.DATETIME: f"CASE WHEN {k} = 'VARCHAR' THEN ql_instant({s}) END",
+    if kind in ("json", "text"):
+        if kind == "json":  # only a JSON string: its first character is a quote
+            text = f"CASE WHEN starts_with(CAST({raw} AS VARCHAR), '\"') THEN json_extract_string({raw}, '$') END"
+        else:
+            text = raw
+        by_type = {
+            FieldType.TEXT: text,
+            FieldType.INTEGER: f"ql_int({text})",
+            FieldType.NUMBER: f"ql_num({text})",
+            FieldType.BOOLEAN: f"ql_bool({text})",
+            FieldType.DATETIME: f"ql_instant({text})",
         }
         if t is FieldType.ENUM:
-            value = f"CASE WHEN {k} = 'VARCHAR' AND list_contains({sql.bind(list(f.values))}, {s}) THEN {s} END"
+            value = f"CASE WHEN list_contains({sql.bind(list(f.values))}, {text}) THEN {text} END"
         else:
-            value = by_kind[t]
-        empty = f"CAST({raw} AS VARCHAR) = '\"\"'"
-    elif kind == "text":
-        by_text = {
-            FieldType.TEXT: raw,
-            FieldType.INTEGER: f"ql_int({raw})",
-            FieldType.NUMBER: f"ql_num({raw})",
-            FieldType.BOOLEAN: f"ql_bool({raw})",
-            FieldType.DATETIME: f"ql_instant({raw})",
-        }
-        if t is FieldType.ENUM:
-            value = f"CASE WHEN list_contains({sql.bind(list(f.values))}, {raw}) THEN {raw} END"
-        else:
-            value = by_text[t]
-        empty = f"{raw} = ''"
+            value = by_type[t]
+        empty = f"CAST({raw} AS VARCHAR) = '\"\"'" if kind == "json" else f"{raw} = ''"
     else:  # a typed Parquet column: only its own type fits
         fits = {
             ("int", FieldType.INTEGER): f"TRY_CAST({raw} AS BIGINT)",
@@ -195,6 +200,7 @@ def _typed(f: Field, raw: str, kind: str, sql: _Sql) -> tuple[str, str]:
         }
         value = fits.get((kind, t), f"CAST(NULL AS {_D.types[t]})")
         empty = "false"
+    nullable_text = f.nullable and t is not FieldType.TEXT
     needs = f"{raw} IS NOT NULL" + (f" AND NOT ({empty})" if nullable_text else "")
     return f"CAST({value} AS {_D.types[t]})", needs
 
@@ -207,13 +213,14 @@ def _source(info: FileInfo, fields: Sequence[Field], index: int, connection: Any
     if info.format in ("json", "jsonl"):
         if info.head.startswith(_BOM):
             raise _not_exact(f"{info.path} starts with a byte-order mark, which find does not read as JSON")
-        names = [f.name for f in fields] or ["_"]  # DuckDB reads at least one column
+        kinds = {f.name: "json" if _needs_json(f) else "text" for f in fields}
+        columns = {name: "JSON" if kind == "json" else "VARCHAR" for name, kind in kinds.items()}
         layout = "array" if info.format == "json" else "newline_delimited"
         read = (
             f"read_json({sql.bind(info.path)}, format = {sql.bind(layout)}, "
-            f"columns = {sql.bind(dict.fromkeys(names, 'JSON'))}, compression = {sql.bind(compression)})"
-        )
-        raws = [(_quote(f.name), "json") for f in fields]
+            f"columns = {sql.bind(columns or {'_': 'JSON'})}, compression = {sql.bind(compression)})"
+        )  # DuckDB reads at least one column
+        raws = [(_quote(f.name), kinds[f.name]) for f in fields]
     elif info.format == "csv":
         header = csv_header(info.path)
         if header is None:

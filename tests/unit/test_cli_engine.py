@@ -397,3 +397,33 @@ def test_bad_queries_and_missing_files_as_memory_says_them(inputs: dict[str, str
     same("id=1", "missing.jsonl")
     same("$load=completing_user", inputs["export.jsonl"])
     same("id=1", inputs["export.jsonl"] + ".txt")
+
+
+def test_a_schema_of_numbers_and_enums_that_look_like_json(tmp_path: Path) -> None:
+    schema = tmp_path / "schema.json"
+    fields = [
+        {"name": "id", "type": "integer"},
+        {"name": "score", "type": "number", "nullable": True},
+        {"name": "level", "type": "enum", "values": ["1", "2", "true"]},
+        {"name": "label", "type": "text"},
+    ]
+    schema.write_text(json.dumps({"name": "scores", "fields": fields}), encoding="utf-8")
+    records = [
+        {"id": 1, "score": 1.5, "level": "1", "label": "a"},
+        {"id": 2, "score": "1.50", "level": "2", "label": "b"},
+        {"id": 3, "score": -0.0, "level": "true", "label": "c"},
+        {"id": 4, "score": 0, "level": "1", "label": "d"},
+        {"id": 5, "score": "", "level": "2", "label": "e"},
+        {"id": 6, "score": 9007199254740992, "level": "2", "label": "f"},
+    ]
+    path = tmp_path / "scores.jsonl"
+    _write_jsonl(path, records)
+    options = ("--schema", str(schema))
+    for query in ["$sort[score]=1&$sort[id]=-1", "score[$lte]=0&$sort[level]=-1", "score=1.5", "level=true&$limit=1"]:
+        same(query, str(path), options=options)
+    _write_jsonl(path, [*records, {"id": 7, "score": 1, "level": 1, "label": "g"}])  # a number where "1" belongs
+    falls_back("level=1", str(path), options=options)
+    same("score[$gt]=1", str(path), options=options)  # a query that does not read it
+    falls_back("score=9007199254740993", str(path), options=options)  # beyond what a double holds
+    _write_jsonl(path, [*records, {"id": 8, "score": 9007199254740993, "level": "1", "label": "h"}])
+    falls_back("$sort[score]=1", str(path), options=options)
