@@ -173,7 +173,7 @@ def _find_duckdb(args: argparse.Namespace, schema: Schema) -> int | None:
     # Imported here: DuckDB and sqlglot only for this engine.
     from .memory.find import find
     from .page import Page
-    from .records import InputError, RecordReader, input_format, write_result
+    from .records import InputError, RecordReader, write_result
     from .schema import RecordError
     from .sql.dialects import MissingExtra
     from .sql.files import NotExact, window
@@ -192,7 +192,7 @@ def _find_duckdb(args: argparse.Namespace, schema: Schema) -> int | None:
         shape = dataclasses.replace(answer.query, where=None, sort=(), limit=None, skip=None)
         data = find(answer.rows, shape, schema=schema, paginate=False, users=users)
     except NotExact as error:
-        if any(_format_of(path, args.input_format, input_format) == "parquet" for path in args.files):
+        if any(_is_parquet(path, args.input_format) for path in args.files):
             print(f"querylang find: {error.diagnostic.headline}", file=sys.stderr)  # nothing else reads Parquet
             return 2
         print(f"querylang find: --engine duckdb: {error.diagnostic.headline}; answering in memory", file=sys.stderr)
@@ -218,11 +218,13 @@ def _find_duckdb(args: argparse.Namespace, schema: Schema) -> int | None:
     return 0
 
 
-def _format_of(path: str, given: str | None, tell: Callable[[str, str | None], str]) -> str | None:
+def _is_parquet(path: str, given: str | None) -> bool:
+    from .records import InputError, input_format
+
     try:
-        return tell(path, given)
-    except ValueError:
-        return None
+        return input_format(path, given) == "parquet"
+    except InputError:
+        return False
 
 
 def build_parser() -> argparse.ArgumentParser:
