@@ -201,9 +201,9 @@ class _Builder:
         from sqlglot import exp
 
         if isinstance(expr, AllOf):
-            return exp.Paren(this=exp.and_(*(self.where(e) for e in expr.items)))
+            return exp.Paren(this=exp.and_(*(self.where(e) for e in expr.items), copy=False))
         if isinstance(expr, AnyOf):
-            return exp.Paren(this=exp.or_(*(self.where(e) for e in expr.items)))
+            return exp.Paren(this=exp.or_(*(self.where(e) for e in expr.items), copy=False))
         f = self.schema.field(expr.field)
         assert f is not None  # validated
         if isinstance(expr, Membership):
@@ -244,6 +244,13 @@ class _Builder:
         return exp.Not(this=test) if op is Op.NOTLIKE else test
 
 
+def _render(node: exp.Expression, d: Dialect) -> str:
+    """The SQL text of a tree built for one statement, which the generator may change as it goes."""
+    from sqlglot.dialects.dialect import Dialect as Sqlglot
+
+    return Sqlglot.get_or_raise(d.sqlglot).generate(node, copy=False)
+
+
 def plain_escapes(pattern: str) -> str:
     r"""A pattern whose backslashes escape only ``%``, ``_`` and ``\`` (Spark refuses ``\b``), matching alike.
 
@@ -280,6 +287,7 @@ def to_sql(
     default_limit: int | None = None,
     max_limit: int | None = None,
     paginate: bool = True,
+    columns: Sequence[str] | None = None,
 ) -> Statement:
     """A query as SQL for one engine: ``to_sql("id[$in][]=1&$sort[send_at]=-1", dialect="sqlite")``.
 
@@ -292,6 +300,8 @@ def to_sql(
         default_limit: the page size without ``$limit``; the schema's by default.
         max_limit: the largest page; the schema's by default.
         paginate: False for every row: ``$limit`` and ``$skip`` apply as written.
+        columns: the columns the page selects, in order (``ORDINAL`` may be one); by default
+            the ``$select`` fields (every field without it) and the ids ``$load`` reads.
 
     Returns:
         The ``Statement``: page and total SQL, their parameters, and the page's limit and skip.
@@ -324,18 +334,22 @@ def to_sql(
     load = tuple(dict.fromkeys(typed.load)) if typed.load is not None else ()
     related = [r.field for name in load if (r := schema.relation(name)) is not None]
     _refuse_text_relations(schema, related)
-    columns = tuple(dict.fromkeys([*(select if select is not None else schema.field_names), *related]))
+    if columns is None:
+        columns = tuple(dict.fromkeys([*(select if select is not None else schema.field_names), *related]))
+    columns = tuple(columns)
 
     counted = _Builder(d, schema)
-    count = exp.select(exp.Count(this=exp.Star())).from_(table_name(table, d))
+    # PERF: copy=False throughout: every node is new and used once; sqlglot's builders and its
+    # generator otherwise copy the tree at each step, which was half of to_sql's time.
+    count = exp.select(exp.Count(this=exp.Star()), copy=False).from_(table_name(table, d), copy=False)
     if typed.where is not None:
-        count = count.where(counted.where(typed.where))
+        count = count.where(counted.where(typed.where), copy=False)
     page_sql, page_params = None, _Builder(d, schema).bound()
     if limit != 0:
         paged = _Builder(d, schema)
-        page = exp.select(*(paged.read(c) for c in columns)).from_(table_name(table, d))
+        page = exp.select(*(paged.read(c) for c in columns), copy=False).from_(table_name(table, d), copy=False)
         if typed.where is not None:
-            page = page.where(paged.where(typed.where))
+            page = page.where(paged.where(typed.where), copy=False)
         order = []
         for key in typed.sort:
             f = schema.field(key.field)
@@ -343,17 +357,17 @@ def to_sql(
             desc = key.direction in (-1, "-1")
             order.append(exp.Ordered(this=paged.ordered(f, sort=True), desc=desc, nulls_first=desc))
         order.append(exp.Ordered(this=paged.column(ORDINAL), desc=False, nulls_first=False))
-        page = page.order_by(*order)
+        page = page.order_by(*order, copy=False)
         if limit is not None:  # a default or maximum past 64 bits is every row, as in memory
-            page = page.limit(paged.param(min(limit, _NO_MAX)))
+            page = page.limit(paged.param(min(limit, _NO_MAX)), copy=False)
         if skip:
-            page = page.offset(paged.param(skip))
-        page_sql, page_params = page.sql(dialect=d.sqlglot), paged.bound()
+            page = page.offset(paged.param(skip), copy=False)
+        page_sql, page_params = _render(page, d), paged.bound()
     return Statement(
         dialect=d.name,
         sql=page_sql,
         params=page_params,
-        count_sql=count.sql(dialect=d.sqlglot),
+        count_sql=_render(count, d),
         count_params=counted.bound(),
         limit=limit,
         skip=skip,

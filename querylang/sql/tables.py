@@ -8,7 +8,9 @@ schema, plus ``ORDINAL``, the load order that ties and unsorted pages follow) wi
 ``"true"`` becomes a boolean; a value that does not fit raises ``RecordError``), and refuses
 what the engine cannot store with a ``RecordError`` too: an integer outside 64 bits, a lone
 surrogate, a NUL character on PostgreSQL and SQLite, NaN on SQLite. Any other failure of the
-database is an ``EngineError`` naming the engine.
+database is an ``EngineError`` naming the engine. DuckDB takes each batch as one ``INSERT``
+with a list per column (``UNNEST``): its ``executemany`` binds row by row, at some 1,700 rows
+a second.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import itertools
 import json
 import string
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from ..errors import Diagnostic, RecordError
@@ -28,6 +31,7 @@ from .run import engine_errors
 
 __all__ = [
     "BATCH",
+    "COLUMN_BATCH",
     "INDEXED",
     "at_index",
     "create_table",
@@ -40,6 +44,8 @@ __all__ = [
 
 BATCH = 1000
 """Rows inserted per ``executemany``."""
+COLUMN_BATCH = 50_000
+"""Rows inserted per DuckDB ``INSERT`` of column lists."""
 INDEXED = ("id", "contact_id", "send_at")
 """The fields that get an index where the schema has them."""
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -201,9 +207,51 @@ def _insert(d: Dialect, table: str, names: list[str]) -> str:
     return _sql(d, insert)
 
 
-def _batches(rows: Iterable[list[object]]) -> Iterator[list[list[object]]]:
+def _insert_columns(d: Dialect, table: str, fields: tuple[Field, ...]) -> str:
+    """DuckDB: an ``INSERT`` of a whole batch, each column bound as one list (instants as text)."""
+    from sqlglot import exp
+
+    def column(kind: str, cast_to: str | None = None) -> exp.Expression:
+        unnest: exp.Expression = exp.Unnest(
+            expressions=[exp.Cast(this=exp.Placeholder(), to=exp.DataType.build(f"{kind}[]", dialect=d.sqlglot))]
+        )
+        return exp.Cast(this=unnest, to=exp.DataType.build(cast_to, dialect=d.sqlglot)) if cast_to else unnest
+
+    values = [
+        column("VARCHAR", d.types[f.type]) if f.type is FieldType.DATETIME else column(d.types[f.type]) for f in fields
+    ]
+    names = [*(f.name for f in fields), ORDINAL]
+    insert = exp.Insert(
+        this=exp.Schema(this=table_name(table, d), expressions=[exp.Column(this=identifier(n, d)) for n in names]),
+        expression=exp.select(*values, column(d.ordinal_type)),
+    )
+    return _sql(d, insert)
+
+
+def _column_lists(batch: list[list[object]], fields: tuple[Field, ...]) -> list[list[object]]:
+    """A batch of rows as one list per column, as ``_insert_columns`` binds them."""
+    columns: list[list[object]] = [list(c) for c in zip(*batch, strict=True)]
+    for i, f in enumerate(fields):
+        if f.type is FieldType.DATETIME:
+            columns[i] = [v if v is None or isinstance(v, str) else _text(v) for v in columns[i]]
+        elif f.type is FieldType.NUMBER:
+            columns[i] = [v if v is None else _float(v) for v in columns[i]]
+    return columns
+
+
+def _float(value: object) -> float:
+    assert isinstance(value, int | float)
+    return float(value)
+
+
+def _text(value: object) -> str:
+    assert isinstance(value, datetime)
+    return value.isoformat()
+
+
+def _batches(rows: Iterable[list[object]], size: int = BATCH) -> Iterator[list[list[object]]]:
     it = iter(rows)
-    while batch := list(itertools.islice(it, BATCH)):
+    while batch := list(itertools.islice(it, size)):
         yield batch
 
 
@@ -252,6 +300,11 @@ def load_records(
 
     with engine_errors(d):
         cursor = connection.cursor()
+        if d.name == "duckdb":
+            statement = _insert_columns(d, table, fields)
+            for batch in _batches(rows(), COLUMN_BATCH):
+                cursor.execute(statement, _column_lists(batch, fields))
+            return count
         for batch in _batches(rows()):
             cursor.executemany(statement, batch)
     return count

@@ -12,7 +12,17 @@ from typing import Any
 import pytest
 
 from querylang import CONTACT_COMMUNICATIONS
-from querylang.records import InputError, RecordReader, display_rows, dumps, input_format, loads, write_result
+from querylang.records import (
+    InputError,
+    RecordReader,
+    csv_header,
+    display_rows,
+    dumps,
+    file_info,
+    input_format,
+    loads,
+    write_result,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 JSONL = EXAMPLES / "campaign-communications.jsonl"
@@ -127,6 +137,57 @@ def test_unreadable_input(tmp_path: Path) -> None:
     latin.write_bytes("id,campaign_name\n1,caf\xe9\n".encode("latin-1"))
     with pytest.raises(InputError, match="not UTF-8"):
         list(RecordReader([str(latin)]))
+
+
+# ---- records at positions, for the DuckDB engine
+
+
+def test_pick_gives_the_records_iteration_gives_at_those_positions(tmp_path: Path) -> None:
+    records = _jsonl_records()
+    loose = tmp_path / "loose.jsonl"  # blank and indented lines, CRLF, no final newline
+    lines = [json.dumps(r) for r in records]
+    text = "\r\n".join(lines[:100]) + "\n\n \t\n  " + "\n".join(lines[100:])
+    loose.write_bytes(text.encode())
+    packed = tmp_path / "export.csv.gz"
+    packed.write_bytes(gzip.compress(CSV.read_bytes()))
+    array = tmp_path / "export.json"
+    array.write_text(json.dumps(records), encoding="utf-8")
+    for paths in ([str(loose)], [str(packed)], [str(array)], [str(JSONL), str(CSV), str(loose)]):
+        every = list(RecordReader(paths))
+        wanted = [0, 1, 99, 100, 101, 399, 400, 777, 1199, 5000]
+        assert RecordReader(paths).pick(wanted) == {p: every[p] for p in wanted if p < len(every)}
+    assert RecordReader([str(JSONL)]).pick([]) == {}
+
+
+def test_pick_stops_at_a_wanted_line_that_is_not_a_record(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"id": 1}\n[2]\n{"id": 3}\n', encoding="utf-8")
+    assert RecordReader([str(path)]).pick([0, 2]) == {0: {"id": 1}, 2: {"id": 3}}  # line 2 is only counted
+    with pytest.raises(InputError, match="record 1: a record must be a JSON object, not an array"):
+        RecordReader([str(path)]).pick([1])
+
+
+def test_file_info_and_csv_header(tmp_path: Path) -> None:
+    packed = tmp_path / "export.csv.gz"
+    packed.write_bytes(gzip.compress(CSV.read_bytes()))
+    assert file_info(str(packed)) == file_info(str(packed), "csv")
+    info = file_info(str(packed))
+    assert (info.format, info.gzipped, info.head) == ("csv", True, b"id,c")
+    assert file_info(str(JSONL)).head == b'{"id'
+    (tmp_path / "x.parquet").write_bytes(b"")
+    assert file_info(str(tmp_path / "x.parquet")).format == "parquet"
+    with pytest.raises(InputError, match="cannot read"):
+        file_info(str(tmp_path / "missing.jsonl"))
+    assert csv_header(str(packed)) == list(CONTACT_COMMUNICATIONS.field_names)
+    (tmp_path / "empty.csv").write_bytes(b"")
+    assert csv_header(str(tmp_path / "empty.csv")) is None
+
+
+def test_parquet_is_read_by_duckdb_only(tmp_path: Path) -> None:
+    path = tmp_path / "x.parquet"
+    path.write_bytes(b"PAR1")
+    with pytest.raises(InputError, match="Parquet files are read by DuckDB only"):
+        list(RecordReader([str(path)]))
 
 
 def test_json_round_trip() -> None:
