@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
-from .errors import QueryError, render_shown
+from .errors import QueryError, RecordError, render_shown
 from .schema import CONTACT_COMMUNICATIONS, Schema, SchemaError
 from .text.qs import decode, encode
 from .text.read import parse
@@ -141,6 +141,17 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _find_failed(error: QueryError) -> int:
+    """Exit 2 for what the input or the users lack; a bad query goes on up (exit 1, with its diagnostics)."""
+    if error.diagnostic.code == "missing-users":
+        print("querylang find: the query has $load: give the users to load with --users FILE", file=sys.stderr)
+        return 2
+    if not isinstance(error, RecordError):
+        raise error
+    print(f"querylang find: {error.diagnostic.headline}", file=sys.stderr)
+    return 2
+
+
 def _cmd_find(args: argparse.Namespace) -> int:
     schema = _schema(args)
     found = check(args.query, schema)
@@ -160,7 +171,6 @@ def _find_memory(args: argparse.Namespace, schema: Schema) -> int:
     # Imported here: orjson and the record readers only for this command.
     from .memory.find import find
     from .records import InputError, RecordReader, write_result
-    from .schema import RecordError
 
     skipped = 0
 
@@ -185,13 +195,7 @@ def _find_memory(args: argparse.Namespace, schema: Schema) -> int:
             on_error=lambda _, error: bad(reader.where, error.diagnostic.headline),
         )
     except QueryError as error:
-        if error.diagnostic.code == "missing-users":
-            print("querylang find: the query has $load: give the users to load with --users FILE", file=sys.stderr)
-            return 2
-        if not isinstance(error, RecordError):
-            raise  # a bad query: exit 1 with the diagnostics
-        print(f"querylang find: {error.diagnostic.headline}", file=sys.stderr)
-        return 2
+        return _find_failed(error)
     except (InputError, ValueError) as error:
         print(f"querylang find: {error}", file=sys.stderr)
         return 2
@@ -209,7 +213,6 @@ def _find_duckdb(args: argparse.Namespace, schema: Schema) -> int | None:
     from .memory.find import find
     from .page import Page
     from .records import InputError, RecordReader, write_result
-    from .schema import RecordError
     from .sql.dialects import MissingExtra
     from .sql.files import NotExact, window
     from .sql.run import EngineError
@@ -237,13 +240,7 @@ def _find_duckdb(args: argparse.Namespace, schema: Schema) -> int | None:
         print(f"querylang find: --engine duckdb: {error.diagnostic.headline}{hint}", file=sys.stderr)
         return 2
     except QueryError as error:
-        if error.diagnostic.code == "missing-users":
-            print("querylang find: the query has $load: give the users to load with --users FILE", file=sys.stderr)
-            return 2
-        if not isinstance(error, RecordError):
-            raise  # a bad query: exit 1 with the diagnostics
-        print(f"querylang find: {error.diagnostic.headline}", file=sys.stderr)
-        return 2
+        return _find_failed(error)
     except (InputError, ValueError) as error:
         print(f"querylang find: {error}", file=sys.stderr)
         return 2
