@@ -119,8 +119,8 @@ def table_name(name: str, d: Dialect, *, bound: bool = True) -> exp.Table:
 class _Builder:
     """The expressions of one statement, and the parameters they bind, in the order they render."""
 
-    def __init__(self, d: Dialect, schema: Schema) -> None:
-        self.d, self.schema = d, schema
+    def __init__(self, d: Dialect, schema: Schema, table: str = TABLE) -> None:
+        self.d, self.schema, self.table = d, schema, table.split(".")[-1]
         self.params: list[object] = []
         self.named: dict[str, object] = {}
 
@@ -187,12 +187,17 @@ class _Builder:
     def ordered(self, f: Field, *, sort: bool = False) -> exp.Expression:
         """The column as it compares (``sort=False``) and sorts: by code point for text.
 
-        A sort names the column itself: on Spark the page's select list has an instant's
-        microseconds under the column's name, which ``ORDER BY`` would find first.
+        A sort names the table's column, qualified: the page's select list has an instant's
+        microseconds under the column's name, which a bare name in ``ORDER BY`` would find first
+        (an expression then, which no index serves).
         """
         from sqlglot import exp
 
-        col = self.column(f.name) if sort else self.operand(f)
+        col = (
+            exp.Column(this=identifier(f.name, self.d), table=identifier(self.table, self.d))
+            if sort
+            else self.operand(f)
+        )
         if self.d.text_collation and f.type in (FieldType.TEXT, FieldType.ENUM):
             return exp.Collate(this=col, expression=exp.Identifier(this=self.d.text_collation, quoted=True))
         return col
@@ -338,7 +343,7 @@ def to_sql(
         columns = tuple(dict.fromkeys([*(select if select is not None else schema.field_names), *related]))
     columns = tuple(columns)
 
-    counted = _Builder(d, schema)
+    counted = _Builder(d, schema, table)
     # PERF: copy=False throughout: every node is new and used once; sqlglot's builders and its
     # generator otherwise copy the tree at each step, which was half of to_sql's time.
     count = exp.select(exp.Count(this=exp.Star()), copy=False).from_(table_name(table, d), copy=False)
@@ -346,7 +351,7 @@ def to_sql(
         count = count.where(counted.where(typed.where), copy=False)
     page_sql, page_params = None, _Builder(d, schema).bound()
     if limit != 0:
-        paged = _Builder(d, schema)
+        paged = _Builder(d, schema, table)
         page = exp.select(*(paged.read(c) for c in columns), copy=False).from_(table_name(table, d), copy=False)
         if typed.where is not None:
             page = page.where(paged.where(typed.where), copy=False)
