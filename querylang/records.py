@@ -197,75 +197,8 @@ class RecordReader:
             yield from self._file(path)
 
     def pick(self, positions: Iterable[int]) -> dict[int, dict[str, Any]]:
-        """The records at ``positions`` (0-based, counted across the files as iteration counts them).
-
-        Reading stops after the last position. In JSON Lines files, the lines before a wanted
-        one are counted, not parsed (blank lines are passed over as iteration passes over
-        them): the caller vouches that each is a record, as DuckDB does when it has read them
-        all. Other formats are read as iteration reads them.
-
-        Raises:
-            InputError: as iteration does (a wanted line that is not a record, with ``on_bad``
-                raising).
-        """
-        want = set(positions)
-        wanted = sorted(want)
-        found: dict[int, dict[str, Any]] = {}
-        start = 0
-        for path in self.paths:
-            if not wanted or start > wanted[-1]:
-                break
-            if path != "-" and input_format(path, self.format) == "jsonl":
-                start = self._pick_jsonl(path, wanted, start, found)
-                continue
-            for position, record in enumerate(self._file(path), start):
-                start = position + 1
-                if position in want:
-                    found[position] = record
-                if position >= wanted[-1]:
-                    break
-        return found
-
-    def _pick_jsonl(self, path: str, wanted: list[int], start: int, found: dict[int, dict[str, Any]]) -> int:
-        """Add the wanted records of one JSON Lines file to ``found``; the position after the last line read.
-
-        PERF: the lines between wanted ones are passed over in C (``filter``, ``islice`` and a
-        ``deque`` that keeps only the count), about 0.18 s for a million lines against 0.24 s
-        for a loop; ``where`` names a record by its position then, not its line.
-        """
-        f, _, _, closing = self._open(path)
-        self.name, self.unit = path, "record"
-        records = filter(bytes.strip, f)  # the lines that are not blank, as iteration counts records
-        index = start
-        try:
-            for position in wanted[bisect.bisect_left(wanted, start) :]:
-                skip = position - index
-                if skip:
-                    passed = collections.deque(enumerate(itertools.islice(records, skip), 1), maxlen=1)
-                    index += passed[0][0] if passed else 0
-                    if index < position:
-                        return index  # the file ends before it
-                text = next(records, None)
-                if text is None:
-                    return index
-                self.line = index
-                index += 1
-                try:
-                    record = loads(text)
-                except (ValueError, RecursionError) as error:
-                    self.on_bad(self.where, json_problem(error))
-                    continue
-                if record.__class__ is not dict:
-                    self.on_bad(self.where, f"a record must be a JSON object, not {_json_kind(record)}")
-                    continue
-                found[position] = record
-            return index
-        except (OSError, EOFError, gzip.BadGzipFile) as error:
-            raise InputError(f"{path}: cannot read: {error}") from None
-        finally:
-            f.close()
-            if closing is not None:
-                closing.close()
+        """The records at ``positions`` (0-based, counted across the files): ``pick_records``."""
+        return pick_records(self, positions)
 
     def _open(self, path: str) -> tuple[IO[bytes], str, _Progress | None, IO[bytes] | None]:
         """The file as bytes (gunzipped), its format, a progress bar if it is large, and the file to close."""
@@ -379,6 +312,79 @@ class RecordReader:
                     self.on_bad(self.where, f"{len(row)} cells where the header has {width}")
                 continue
             yield dict(zip(header, row, strict=True))
+
+
+def pick_records(self: RecordReader, positions: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The records at ``positions`` (0-based, counted across the files as ``self``'s iteration counts them).
+
+    Reading stops after the last position. In JSON Lines files, the lines before a wanted
+    one are counted, not parsed (blank lines are passed over as iteration passes over
+    them): the caller vouches that each is a record, as DuckDB does when it has read them
+    all. Other formats are read as iteration reads them.
+
+    Raises:
+        InputError: as iteration does (a wanted line that is not a record, with ``on_bad``
+            raising).
+    """
+    want = set(positions)
+    wanted = sorted(want)
+    found: dict[int, dict[str, Any]] = {}
+    start = 0
+    for path in self.paths:
+        if not wanted or start > wanted[-1]:
+            break
+        if path != "-" and input_format(path, self.format) == "jsonl":
+            start = _pick_jsonl(self, path, wanted, start, found)
+            continue
+        for position, record in enumerate(self._file(path), start):
+            start = position + 1
+            if position in want:
+                found[position] = record
+            if position >= wanted[-1]:
+                break
+    return found
+
+
+def _pick_jsonl(self: RecordReader, path: str, wanted: list[int], start: int, found: dict[int, dict[str, Any]]) -> int:
+    """Add the wanted records of one JSON Lines file to ``found``; the position after the last line read.
+
+    PERF: the lines between wanted ones are passed over in C (``filter``, ``islice`` and a
+    ``deque`` that keeps only the count), about 0.18 s for a million lines against 0.24 s
+    for a loop; ``where`` names a record by its position then, not its line.
+    """
+    f, _, _, closing = self._open(path)
+    self.name, self.unit = path, "record"
+    records = filter(bytes.strip, f)  # the lines that are not blank, as iteration counts records
+    index = start
+    try:
+        for position in wanted[bisect.bisect_left(wanted, start) :]:
+            skip = position - index
+            if skip:
+                passed = collections.deque(enumerate(itertools.islice(records, skip), 1), maxlen=1)
+                index += passed[0][0] if passed else 0
+                if index < position:
+                    return index  # the file ends before it
+            text = next(records, None)
+            if text is None:
+                return index
+            self.line = index
+            index += 1
+            try:
+                record = loads(text)
+            except (ValueError, RecursionError) as error:
+                self.on_bad(self.where, json_problem(error))
+                continue
+            if record.__class__ is not dict:
+                self.on_bad(self.where, f"a record must be a JSON object, not {_json_kind(record)}")
+                continue
+            found[position] = record
+        return index
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise InputError(f"{path}: cannot read: {error}") from None
+    finally:
+        f.close()
+        if closing is not None:
+            closing.close()
 
 
 def csv_header(path: str) -> list[str] | None:
