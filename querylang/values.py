@@ -18,11 +18,13 @@ from datetime import UTC, date, datetime, timedelta
 __all__ = [
     "INT32_MAX",
     "INT32_MIN",
+    "NAN",
     "NUMBER_MAX",
     "PLACEHOLDERS",
     "PLAIN_NUMBER_MAX",
     "SAFE_INTEGER_MAX",
     "FarInstant",
+    "PostgresNaN",
     "ValueProblem",
     "bounded_int",
     "in_utc",
@@ -123,6 +125,59 @@ class FarInstant:
 
     def __repr__(self) -> str:
         return f"FarInstant({self.text()!r})"
+
+
+class PostgresNaN:
+    """NaN as PostgreSQL compares a ``float8`` NaN: equal to itself, above every other number.
+
+    Python's ``float("nan")`` equals nothing and is neither above nor below anything, so a
+    record's NaN would match ``n[$lt]=1`` and ``n[$gt]=1`` alike (the scans test ``not v >= 1``)
+    and sort anywhere. ``Field.from_record`` reads a NaN of a ``number`` field as ``NAN``, the one
+    instance, which sorts after every number ascending (and before the nulls).
+    """
+
+    __slots__ = ()
+
+    def _other(self, other: object) -> int | None:
+        """0 for NaN, -1 for a number (below NaN), None for anything else."""
+        if other is self or (isinstance(other, float) and other != other):
+            return 0
+        if isinstance(other, int | float):
+            return -1
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        order = self._other(other)
+        return NotImplemented if order is None else order == 0
+
+    def __hash__(self) -> int:
+        return hash(float("nan").__class__) ^ 0x4E614E
+
+    def __lt__(self, other: object) -> bool:
+        order = self._other(other)
+        return NotImplemented if order is None else False
+
+    def __le__(self, other: object) -> bool:
+        order = self._other(other)
+        return NotImplemented if order is None else order == 0
+
+    def __gt__(self, other: object) -> bool:
+        order = self._other(other)
+        return NotImplemented if order is None else order == -1
+
+    def __ge__(self, other: object) -> bool:
+        order = self._other(other)
+        return NotImplemented if order is None else True
+
+    def __float__(self) -> float:
+        return float("nan")
+
+    def __repr__(self) -> str:
+        return "NAN"
+
+
+NAN = PostgresNaN()
+"""The NaN of a record's ``number`` field, as PostgreSQL orders it."""
 
 
 def in_utc(value: datetime) -> datetime | FarInstant:

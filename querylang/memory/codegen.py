@@ -98,7 +98,7 @@ def load(g: Source, name: str, var: str, pad: str, fail: str | None = None) -> l
     elif kind is FieldType.INTEGER:
         test = f"{var}.__class__ is not int"
     elif kind is FieldType.NUMBER:
-        test = f"{var}.__class__ is not int and {var}.__class__ is not float"
+        test = f"{var}.__class__ is not int and ({var}.__class__ is not float or {var} != {var})"  # NaN
     elif kind is FieldType.TEXT:
         test = f"{var}.__class__ is not str"
     else:

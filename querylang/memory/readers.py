@@ -36,7 +36,7 @@ def _type_test(f: Field) -> Callable[[Any], bool]:
     if kind is FieldType.INTEGER:
         return lambda v: v.__class__ is not int
     if kind is FieldType.NUMBER:
-        return lambda v: v.__class__ is not int and v.__class__ is not float
+        return lambda v: v.__class__ is not int and (v.__class__ is not float or v != v)  # NaN: as PostgreSQL
     if kind is FieldType.TEXT:
         return lambda v: v.__class__ is not str
     allowed = frozenset(f.values)

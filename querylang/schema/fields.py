@@ -17,6 +17,7 @@ from ..errors import suggest
 from ..values import (
     INT32_MAX,
     INT32_MIN,
+    NAN,
     FarInstant,
     ValueProblem,
     in_utc,
@@ -155,6 +156,8 @@ class Field:
                 return parse_integer(value.strip(), self.name)
         elif kind is FieldType.NUMBER:
             if type(value) in (int, float):
+                return NAN if value != value else value  # NaN as PostgreSQL orders it
+            if value is NAN:
                 return value
             if isinstance(value, str):
                 return parse_number(value.strip())

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import Diagnostic, RecordError
 from ..schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema, ValueProblem
+from ..values import NAN
 from . import dialects
 from .compile import ORDINAL, TABLE, USERS_TABLE, identifier, table_name
 from .dialects import Dialect, require
@@ -179,8 +180,10 @@ def storable(f: Field, value: object, d: Dialect) -> object:
             except OverflowError:
                 pass
         raise ValueProblem("out-of-range", f"an integer outside the 64 bits a {d.name} column holds")
-    if isinstance(value, float) and value != value and not d.holds_nan:
-        raise ValueProblem("not-a-number", f"NaN, which a {d.name} column would hold as null")
+    if value is NAN:  # from_record's NaN: the column takes the float
+        if not d.holds_nan:
+            raise ValueProblem("not-a-number", f"NaN, which a {d.name} column would hold as null")
+        return float("nan")
     if isinstance(value, str) and not value.isascii():
         try:
             value.encode("utf-8")
