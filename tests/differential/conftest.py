@@ -6,7 +6,7 @@ whatever the result; ``pytest tests/unit`` starts nothing.
 - ``reference_install``: ``shared/reference-server`` (``QUERYLANG_REFERENCE_SERVER_DIR``) copied
   to a temp folder, with ``npm ci`` run there.
 - ``qs_path``: ``QUERYLANG_QS_PATH``, else the copy's ``node_modules/qs`` (qs 6.16.2).
-- ``reference_postgres``: one throwaway PostgreSQL cluster (``support.postgres``).
+- ``postgres_cluster`` (tests/conftest.py): the session's PostgreSQL cluster (``support.postgres``).
 - ``reference_sample``: the server on its ``sample-records.json`` (contacts 76 and 77), or the
   running server that ``QUERYLANG_REFERENCE_URL`` names (its records:
   ``QUERYLANG_REFERENCE_RECORDS``); then nothing is started.
@@ -24,14 +24,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import tempfile
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -42,26 +39,6 @@ URL, RECORDS = "QUERYLANG_REFERENCE_URL", "QUERYLANG_REFERENCE_RECORDS"
 EDGE_URL = "QUERYLANG_REFERENCE_EDGE_URL"
 EDGE_RECORDS = Path(__file__).resolve().parents[1] / "corpus" / "reference-edge-records.json"
 EDGE_DATABASE = "querylang_reference_edge"
-
-
-@pytest.fixture(scope="session")
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM (a CI job's timeout) ends the run as Ctrl-C does, so that the teardown still stops the servers."""
-    if (
-        signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
-        or threading.current_thread() is not threading.main_thread()
-    ):
-        yield
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="session")
@@ -91,19 +68,6 @@ def qs_path(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture(scope="session")
-def reference_postgres(_sigterm_interrupts: None) -> Iterator[postgres.Cluster]:
-    """The cluster the started servers use, one database each; stopped at the end of the session."""
-    try:
-        cluster = postgres.start()
-    except Unavailable as why:
-        pytest.skip(f"PostgreSQL cannot be started: {why}")
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture(scope="session")
 def reference_sample(request: pytest.FixtureRequest) -> Iterator[Reference]:
     """The reference server on the sample records (database ``querylang_reference``)."""
     given = os.environ.get(URL)
@@ -112,7 +76,7 @@ def reference_sample(request: pytest.FixtureRequest) -> Iterator[Reference]:
         yield _running(given, Path(records) if records else None)
         return
     app: Path = request.getfixturevalue("reference_install")
-    cluster: postgres.Cluster = request.getfixturevalue("reference_postgres")
+    cluster: postgres.Cluster = request.getfixturevalue("postgres_cluster")
     yield from _serve(app, app / "sample-records.json", cluster.env())
 
 
@@ -126,7 +90,7 @@ def reference_edge(request: pytest.FixtureRequest) -> Iterator[Reference]:
     if os.environ.get(URL):
         pytest.skip(f"{URL} names your server, so none is started: set {EDGE_URL} to one started with {EDGE_RECORDS}")
     app: Path = request.getfixturevalue("reference_install")
-    cluster: postgres.Cluster = request.getfixturevalue("reference_postgres")
+    cluster: postgres.Cluster = request.getfixturevalue("postgres_cluster")
     try:
         cluster.create_database(EDGE_DATABASE)
     except Unavailable as why:

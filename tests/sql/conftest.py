@@ -9,32 +9,19 @@
 - ``edge``: the same with only the edge records.
 - ``fresh``: ``fresh()`` opens a new, empty connection of the engine for a test that makes its
   own tables; it is closed when the test ends.
-- ``postgres_cluster``: one throwaway cluster for the session (``support.postgres.start()``:
-  UTC, collation C, ctype C.UTF-8), started on first use and stopped by pid at the end.
+- ``postgres_cluster`` (tests/conftest.py): the session's one cluster (``support.postgres``: UTC,
+  collation C, ctype C.UTF-8), shared with the reference servers; each connection here works in
+  a schema of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from databases import ENGINES, Database, bundled_records, bundled_users, connect
 from edge_records import EDGE_RECORDS
-from support import Unavailable, postgres
-
-
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[postgres.Cluster]:
-    """One PostgreSQL 15 cluster for the session, stopped by pid at its end."""
-    try:
-        cluster = postgres.start()
-    except Unavailable as why:
-        pytest.skip(f"PostgreSQL cannot be started: {why}")
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(scope="session", params=ENGINES)
