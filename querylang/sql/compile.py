@@ -249,6 +249,18 @@ class _Builder:
         return exp.Not(this=test) if op is Op.NOTLIKE else test
 
 
+def _nulls_written(key: exp.Expression, d: Dialect, *, desc: bool) -> exp.Expression:
+    """An ``ORDER BY`` key with its null order written out: ``NULLS LAST`` ascending, ``NULLS FIRST`` descending.
+
+    sqlglot leaves out a null order that is the dialect's default (PostgreSQL's are these), so
+    the SQL would mean something else on another engine; the key is rendered by sqlglot (its
+    identifiers quoted) and the order appended.
+    """
+    from sqlglot import exp
+
+    return exp.Var(this=f"{_render(key, d)} {'DESC NULLS FIRST' if desc else 'ASC NULLS LAST'}")
+
+
 def _render(node: exp.Expression, d: Dialect) -> str:
     """The SQL text of a tree built for one statement, which the generator may change as it goes."""
     from sqlglot.dialects.dialect import Dialect as Sqlglot
@@ -360,8 +372,8 @@ def to_sql(
             f = schema.field(key.field)
             assert f is not None
             desc = key.direction in (-1, "-1")
-            order.append(exp.Ordered(this=paged.ordered(f, sort=True), desc=desc, nulls_first=desc))
-        order.append(exp.Ordered(this=paged.column(ORDINAL), desc=False, nulls_first=False))
+            order.append(_nulls_written(paged.ordered(f, sort=True), d, desc=desc))
+        order.append(_nulls_written(paged.column(ORDINAL), d, desc=False))
         page = page.order_by(*order, copy=False)
         if limit is not None:  # a default or maximum past 64 bits is every row, as in memory
             page = page.limit(paged.param(min(limit, _NO_MAX)), copy=False)

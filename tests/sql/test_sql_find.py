@@ -354,3 +354,15 @@ def test_a_relation_by_a_text_field_is_refused_not_answered_empty() -> None:
         sql.to_sql("$load=owner_user", schema=schema)
     assert "integer id" in str(caught.value)
     assert sql.to_sql("id=1", schema=schema).sql is not None  # queries without $load still run
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "sqlite", "duckdb", "spark"])
+def test_the_null_order_is_written_out(dialect: str) -> None:
+    # Defaults differ per engine (PostgreSQL's match these, DuckDB's put nulls last both ways):
+    # the SQL says it, so that it means the same wherever it runs.
+    stmt = sql.to_sql("$sort[completed_at]=-1&$sort[campaign_name]=1", dialect=dialect)
+    assert stmt.sql is not None
+    order = stmt.sql.split("ORDER BY", 1)[1]
+    assert re.search(r"completed_at\W* DESC NULLS FIRST", order)
+    assert re.search(r"campaign_name\W*( COLLATE \"C\")? ASC NULLS LAST", order)
+    assert order.index("completed_at") < order.index("campaign_name") < order.index("_ordinal")
