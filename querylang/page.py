@@ -7,12 +7,17 @@ lowered to it; without pagination ``$limit`` and ``$skip`` apply as written.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
 from .schema import Schema
 
-__all__ = ["Page", "page_limits"]
+__all__ = ["NO_MAX", "Page", "page_limits", "unbounded"]
+
+NO_MAX = 2**63 - 1
+"""A maximum that never lowers ``$limit`` (the largest SQL ``LIMIT`` too)."""
 
 
 class Page(TypedDict):
@@ -48,3 +53,9 @@ def page_limits(
     limit = (schema.default_limit if default_limit is None else default_limit) if written is None else written
     maximum = schema.max_limit if max_limit is None else max_limit
     return min(limit, maximum), skip or 0
+
+
+@functools.lru_cache(maxsize=64)
+def unbounded(schema: Schema) -> Schema:
+    """``schema`` without a maximum page size: validating against it keeps ``$limit`` as written."""
+    return dataclasses.replace(schema, max_limit=NO_MAX)

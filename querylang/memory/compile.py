@@ -41,7 +41,6 @@ The SQL rules it follows (docs/semantics.md section 4, the reference being Postg
 from __future__ import annotations
 
 import dataclasses
-import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -49,6 +48,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..ast import Query, conditions
+from ..page import unbounded
 from ..schema import CONTACT_COMMUNICATIONS, Schema
 from ..validate import validate
 from . import closures
@@ -58,7 +58,6 @@ from .scans import ALL, generate
 
 __all__ = ["CACHED_TEXT_MAX", "CACHE_BYTES", "CLOSURES_ABOVE", "Compiled", "compile"]
 
-_NO_MAX = 2**63 - 1  # a schema maximum that never lowers $limit
 
 Engine = Literal["generated", "closures"]
 
@@ -188,11 +187,6 @@ def _projection(names: tuple[str, ...]) -> Callable[[Record], dict[str, Any]]:
     return project
 
 
-@functools.lru_cache(maxsize=64)
-def _unbounded(schema: Schema) -> Schema:
-    return dataclasses.replace(schema, max_limit=_NO_MAX)
-
-
 def compile(query: Query | str | object, schema: Schema | None = None) -> Compiled:
     """Validate a query and compile it for evaluation over records.
 
@@ -282,7 +276,7 @@ _CACHE = _Cache(CACHE_BYTES, _CACHE_ENTRIES)
 
 def _compile(query: object, schema: Schema, *, engine: Engine | None = None) -> Compiled:
     """``compile`` without the cache; ``engine`` ("generated" or "closures") overrides the size rule."""
-    typed = validate(query, _unbounded(schema))
+    typed = validate(query, unbounded(schema))
     written = typed.limit
     assert written is None or isinstance(written, int)
     if written is not None and schema.max_limit is not None and written > schema.max_limit:

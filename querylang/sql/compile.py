@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from ..ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query
 from ..errors import Diagnostic, QueryValidationError
-from ..page import page_limits
+from ..page import NO_MAX, page_limits, unbounded
 from ..schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema
 from ..validate import lone_escapes, validate
 from ..values import FarInstant
@@ -52,7 +52,6 @@ USERS_TABLE = "users"
 ORDINAL = "_ordinal"
 """The column that keeps the order records were loaded in: ties and unsorted pages follow it."""
 
-_NO_MAX = 2**63 - 1
 _COMPARE = {Op.EQ: "EQ", Op.NE: "NEQ", Op.LT: "LT", Op.LTE: "LTE", Op.GT: "GT", Op.GTE: "GTE"}
 _RANGES = frozenset({Op.LT, Op.LTE, Op.GT, Op.GTE})
 
@@ -334,7 +333,7 @@ def to_sql(
 
     d = dialects.dialect(dialect)
     schema = schema or CONTACT_COMMUNICATIONS
-    typed = validate(query, dataclasses.replace(schema, max_limit=_NO_MAX))
+    typed = validate(query, unbounded(schema))
     refused = lone_escapes(typed, "SQL engines read it differently, so querylang.sql refuses it")
     if refused:
         raise QueryValidationError(refused, query if isinstance(query, str) else "")
@@ -376,7 +375,7 @@ def to_sql(
         order.append(_nulls_written(paged.column(ORDINAL), d, desc=False))
         page = page.order_by(*order, copy=False)
         if limit is not None:  # a default or maximum past 64 bits is every row, as in memory
-            page = page.limit(paged.param(min(limit, _NO_MAX)), copy=False)
+            page = page.limit(paged.param(min(limit, NO_MAX)), copy=False)
         if skip:
             page = page.offset(paged.param(skip), copy=False)
         page_sql, page_params = _render(page, d), paged.bound()
