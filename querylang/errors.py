@@ -189,3 +189,8 @@ class SchemaError(QueryError):
 
 class RecordError(QueryError):
     """A record whose value does not fit its field; the message names the record and field."""
+
+    def at(self, index: int) -> RecordError:
+        """The same problems, naming the record by its index in the input (counting from 0)."""
+        named = [Diagnostic(d.code, f"record {index}: {d.message}", d.span, d.hint) for d in self.diagnostics]
+        return RecordError(named)

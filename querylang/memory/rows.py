@@ -172,6 +172,5 @@ class PatternStop(Exception):
 
 def raise_at(index: int, error: RecordError) -> None:
     """The default ``on_error``: raise the error again, naming the record's index."""
-    d = error.diagnostic
-    raise RecordError([Diagnostic(d.code, f"record {index}: {d.message}", hint=d.hint)]) from None
+    raise error.at(index) from None
 

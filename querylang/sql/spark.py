@@ -74,7 +74,6 @@ def load(
     from pyspark.sql import functions, types
 
     from ..errors import RecordError
-    from .tables import at_index
 
     schema = schema or CONTACT_COMMUNICATIONS
     rows = []
@@ -82,7 +81,7 @@ def load(
         try:
             rows.append((*record_row(record, schema.fields, SPARK), i))
         except RecordError as error:
-            raise RecordError([at_index(i, d) for d in error.diagnostics]) from None
+            raise error.at(i) from None
     fields = [types.StructField(f.name, _spark_type(f.type)) for f in schema.fields]
     struct = types.StructType([*fields, types.StructField(ORDINAL, types.LongType(), nullable=False)])
     with engine_errors(SPARK):

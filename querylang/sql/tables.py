@@ -34,7 +34,6 @@ __all__ = [
     "BATCH",
     "COLUMN_BATCH",
     "INDEXED",
-    "at_index",
     "create_table",
     "load_records",
     "load_users",
@@ -298,7 +297,7 @@ def load_records(
             try:
                 yield [*record_row(record, fields, d), start + i]
             except RecordError as error:
-                raise RecordError([at_index(i, x) for x in error.diagnostics]) from None
+                raise error.at(i) from None
             count = i + 1
 
     with engine_errors(d):
@@ -311,11 +310,6 @@ def load_records(
         for batch in _batches(rows()):
             cursor.executemany(statement, batch)
     return count
-
-
-def at_index(index: int, d: Diagnostic) -> Diagnostic:
-    """A record's diagnostic, naming the record by its index."""
-    return Diagnostic(d.code, f"record {index}: {d.message}", d.span, d.hint)
 
 
 def load_users_rows(users: Iterable[Mapping[str, Any]] | Mapping[Any, Mapping[str, Any]]) -> list[list[object]]:
