@@ -11,6 +11,7 @@ import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from . import __version__
 from .errors import QueryError, RecordError, render_shown
@@ -106,18 +107,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _shown_params(params: object) -> object:
-    from datetime import datetime
-
-    def one(value: object) -> object:
-        return value.isoformat() if isinstance(value, datetime) else value
-
-    if isinstance(params, dict):
-        return {k: one(v) for k, v in params.items()}
-    assert isinstance(params, tuple | list)
-    return [one(v) for v in params]
-
-
 def _cmd_sql(args: argparse.Namespace) -> int:
     # Imported here: sqlglot (the optional `sql` extra) only for this command.
     from .sql import create_table, to_sql
@@ -129,12 +118,12 @@ def _cmd_sql(args: argparse.Namespace) -> int:
         print("querylang sql: give a QUERY (or --ddl)", file=sys.stderr)
         return 2
     stmt = to_sql(args.query, dialect=args.dialect, schema=_schema(args), table=args.table, paginate=not args.all)
-    page = {"sql": stmt.sql, "params": _shown_params(stmt.params)}
-    total = {"sql": stmt.count_sql, "params": _shown_params(stmt.count_params)}
+    data = stmt.to_data()
     if args.json:
-        _print_json({"dialect": stmt.dialect, "page": page, "total": total, "limit": stmt.limit, "skip": stmt.skip})
+        _print_json(data)
         return 0
-    for name, part in (("page", page), ("total", total)):
+    for name in ("page", "total"):
+        part = cast(dict[str, object], data[name])
         print(f"-- {name}")
         print(f"{part['sql']};" if part["sql"] else "-- none: $limit=0 reads no rows")
         print(f"-- parameters: {json.dumps(part['params'], ensure_ascii=False)}")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query
@@ -92,6 +93,30 @@ class Statement:
     load: tuple[str, ...]
     query: Query = dataclasses.field(repr=False)
     schema: Schema = dataclasses.field(repr=False)
+
+    def to_data(self) -> dict[str, object]:
+        """The statement as JSON-ready data, what ``querylang sql --json`` prints.
+
+        Returns:
+            ``{"dialect", "page": {"sql", "params"}, "total": {"sql", "params"}, "limit", "skip"}``;
+            instants among the parameters as ISO 8601 text.
+        """
+        return {
+            "dialect": self.dialect,
+            "page": {"sql": self.sql, "params": _shown(self.params)},
+            "total": {"sql": self.count_sql, "params": _shown(self.count_params)},
+            "limit": self.limit,
+            "skip": self.skip,
+        }
+
+
+def _shown(params: Sequence[object] | Mapping[str, object]) -> list[object] | dict[str, object]:
+    def one(value: object) -> object:
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    if isinstance(params, Mapping):
+        return {name: one(value) for name, value in params.items()}
+    return [one(value) for value in params]
 
 
 def identifier(name: str, d: Dialect, *, bound: bool = True) -> exp.Identifier:
