@@ -2,7 +2,8 @@
 
 ``CampaignCommunications`` answers ``/contacts/{contact_id}/campaign-communications`` as the
 LionDesk API does (``endpoint``), over a ``MemoryStore`` (``store``), deciding by the rules of
-``rules`` (access, the PATCH transition); ``http`` serves it over HTTP (``querylang serve``).
+``rules`` (access, the PATCH transition); ``http`` serves it over HTTP (``querylang serve``), with
+the check routes (``check``) and the playground page (``playground/``).
 """
 
 from .data import Contact, Team
@@ -17,6 +18,7 @@ from .errors import (
     NotFound,
     RequestHeaderFieldsTooLarge,
     ServiceError,
+    Unimplemented,
     UnsupportedMediaType,
 )
 from .render import format_datetime, jsonable
@@ -34,6 +36,7 @@ __all__ = [
     "RequestHeaderFieldsTooLarge",
     "ServiceError",
     "Team",
+    "Unimplemented",
     "UnsupportedMediaType",
     "format_datetime",
     "jsonable",

@@ -17,6 +17,7 @@ __all__ = [
     "NotFound",
     "RequestHeaderFieldsTooLarge",
     "ServiceError",
+    "Unimplemented",
     "UnsupportedMediaType",
 ]
 
@@ -115,6 +116,12 @@ class RequestHeaderFieldsTooLarge(ServiceError):
     """431: a query string longer than the server reads (``http.MAX_QUERY_STRING``)."""
 
     name, code, class_name = "RequestHeaderFieldsTooLarge", 431, "request-header-fields-too-large"
+
+
+class Unimplemented(ServiceError):
+    """501: the server lacks an optional package this route needs; the message names the extra."""
+
+    name, code, class_name = "NotImplemented", 501, "not-implemented"
 
 
 class GeneralError(ServiceError):

@@ -6,7 +6,11 @@ optional extra ``querylang[serve]``, imported only here and only when a server i
 
 - ``GET /contacts/{contact_id}/campaign-communications?<query>``: a page (``find``);
 - ``GET /contacts/{contact_id}/campaign-communications/{id}?<query>``: one record (``get``);
-- ``PATCH /contacts/{contact_id}/campaign-communications/{id}`` with a JSON body (``patch``).
+- ``PATCH /contacts/{contact_id}/campaign-communications/{id}`` with a JSON body (``patch``);
+- ``GET /_querylang/check?<query>`` and ``GET /_querylang/sql/{dialect}?<query>``: what querylang
+  says of a query, as JSON (``check.py``); they read no records;
+- ``GET /playground``: the query playground, one page with its script and stylesheet
+  (``static/``), which calls only the routes above.
 
 The acting user comes from ``Authorization: Bearer <user id>``, the header the LionDesk
 documentation sends, with the user's id standing in for the access token. Reads without it
@@ -22,19 +26,23 @@ header.
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import json
 import re
 import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from http import HTTPStatus
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeAlias
 
 from ..errors import Diagnostic, split_shown
-from .endpoint import CampaignCommunications
+from .check import check_answer, sql_answer
+from .endpoint import SCHEMA, CampaignCommunications
 from .errors import (
     BadRequest,
     GeneralError,
@@ -72,6 +80,24 @@ MAX_QUERY_STRING = 16_384
 the reference (a Node server) already live with; a longer one is ``431``."""
 
 _ROUTE = re.compile(r"/contacts/([0-9]{1,10})/campaign-communications(?:/([0-9]{1,10}))?/?")
+_CHECK = re.compile(r"/_querylang/(?:(check)|sql/([A-Za-z0-9_-]{1,40}))/?")
+_STATIC = {
+    "/playground": ("index.html", "text/html; charset=utf-8"),
+    "/playground/": ("index.html", "text/html; charset=utf-8"),
+    "/playground/playground.js": ("playground.js", "text/javascript; charset=utf-8"),
+    "/playground/playground.css": ("playground.css", "text/css; charset=utf-8"),
+}
+_PAGE_HEADERS = [
+    # The page asks nothing of another host, runs no inline script, and is framed nowhere.
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cache-Control", "no-cache"),
+]
 _BEARER = re.compile(r"Bearer[ \t]+(-?[0-9]{1,10})[ \t]*", re.IGNORECASE)
 _JSON = "application/json; charset=utf-8"
 _EXAMPLE = '{"is_active": false}'
@@ -180,21 +206,49 @@ def _clip(text: str, size: int = 60) -> str:
     return text if len(text) <= size else text[:size] + "…"
 
 
-def _allowed(id_text: str | None) -> tuple[str, ...]:
-    return ("GET", "HEAD") if id_text is None else ("GET", "HEAD", "PATCH")
+def _allowed(path: str) -> tuple[str, ...] | None:
+    """The methods a path takes, or None for a path that is not a route."""
+    if path in _STATIC or _CHECK.fullmatch(path):
+        return ("GET", "HEAD")
+    route = _ROUTE.fullmatch(path)
+    if route is None:
+        return None
+    return ("GET", "HEAD") if route.group(2) is None else ("GET", "HEAD", "PATCH")
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    """A file of the playground, sent as it is rather than as JSON."""
+
+    data: bytes
+    content_type: str
+
+
+@cache
+def _asset(name: str) -> bytes:
+    return (importlib.resources.files("querylang.service") / "static" / name).read_bytes()
 
 
 def _dispatch(service: CampaignCommunications, environ: dict[str, Any]) -> tuple[object, list[tuple[str, str]]]:
     """The response body and extra headers of one request; raises a ServiceError."""
     _check_query_length(environ)  # before anything else: the request is not read further
-    route = _ROUTE.fullmatch(str(environ.get("PATH_INFO", "")))
-    if route is None:
-        raise NotFound(f"Page not found: {environ.get('PATH_INFO', '')}")
-    contact_id, id_text = int(route.group(1)), route.group(2)
+    path = str(environ.get("PATH_INFO", ""))
+    allowed = _allowed(path)
+    if allowed is None:
+        raise NotFound(f"Page not found: {path}")
     method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-    allowed = _allowed(id_text)
     if method not in allowed:
         raise MethodNotAllowed(f"Method {method} is not allowed on this path; use {', '.join(allowed)}")
+    if path in _STATIC:
+        name, content_type = _STATIC[path]
+        return _File(_asset(name), content_type), list(_PAGE_HEADERS)
+    check = _CHECK.fullmatch(path)
+    if check is not None:  # reads no records: no user, no access rule
+        text = _query(environ)
+        return (check_answer(text, SCHEMA) if check.group(1) else sql_answer(text, check.group(2), SCHEMA)), []
+    route = _ROUTE.fullmatch(path)
+    assert route is not None  # _allowed found it
+    contact_id, id_text = int(route.group(1)), route.group(2)
     user_id = _user(environ)
     answer: object
     if method in ("GET", "HEAD"):
@@ -251,19 +305,25 @@ def make_app(service: CampaignCommunications) -> WSGIApp:
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         headers: list[tuple[str, str]] = []
+        path = str(environ.get("PATH_INFO", ""))
         try:
             body, headers = _dispatch(service, environ)
             status = HTTPStatus.OK
         except ServiceError as error:
             body, status = error.to_dict(), HTTPStatus(error.code)
-            route = _ROUTE.fullmatch(str(environ.get("PATH_INFO", "")))
-            if isinstance(error, MethodNotAllowed) and route is not None:
-                headers = [("Allow", ", ".join(_allowed(route.group(2))))]
+            allowed = _allowed(path)
+            if isinstance(error, MethodNotAllowed) and allowed is not None:
+                headers = [("Allow", ", ".join(allowed))]
         except Exception:  # a bug: log it, answer as Feathers does
             environ["wsgi.errors"].write(traceback.format_exc())
             body, status = GeneralError("internal error").to_dict(), HTTPStatus.INTERNAL_SERVER_ERROR
-        data = json.dumps(jsonable(body), ensure_ascii=False).encode("utf-8")
-        headers = [("Content-Type", _JSON), ("Content-Length", str(len(data))), *headers]
+        if _CHECK.fullmatch(path):  # tools on any origin may ask: these routes read no records
+            headers.append(("Access-Control-Allow-Origin", "*"))
+        if isinstance(body, _File):
+            data, content_type = body.data, body.content_type
+        else:
+            data, content_type = json.dumps(jsonable(body), ensure_ascii=False).encode("utf-8"), _JSON
+        headers = [("Content-Type", content_type), ("Content-Length", str(len(data))), *headers]
         start_response(f"{status.value} {status.phrase}", headers)
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [data]
 
