@@ -277,6 +277,7 @@
     if (inFlight) inFlight.abort();
     inFlight = new AbortController();
     const signal = inFlight.signal;
+    const state = JSON.stringify([box.value, contact.value.trim(), dialect.value, token.value.trim()]);
     const encoded = encodeForQuery(box.value);
     const suffix = `?${encoded.sent}`;
     const id = contact.value.trim();
@@ -308,7 +309,7 @@
     }
     renderSQL(sql);
     renderResults(found);
-    document.body.dataset.rounds = String(mine); // tests wait on it
+    document.body.dataset.settled = state; // what the page now shows: tests wait for it
   }
 
   function later() {
