@@ -29,7 +29,9 @@ CONTACT = 76
 VALID = "type[$in][]=Text%20Contact&send_at[$gte]=2019-01-01&$sort[send_at]=-1&$limit=5&$load=completing_user"
 
 _SETTLED = """
-const [box, contact, dialect, token] = ["query", "contact", "dialect", "token"].map((id) => document.getElementById(id));
+const [box, contact, dialect, token] = ["query", "contact", "dialect", "token"].map(
+  (id) => document.getElementById(id)
+);
 const now = JSON.stringify([box.value, contact.value.trim(), dialect.value, token.value.trim()]);
 return document.body.dataset.settled === now;
 """
