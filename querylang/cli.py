@@ -95,12 +95,17 @@ def _cmd_url(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_urls(url: str) -> None:
+    print(url, flush=True)  # the first line is the URL alone: scripts read it
+    print(f"playground: {url}/playground", flush=True)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     # Imported here: the server (and waitress, the optional `serve` extra) only for this command.
     from .service.http import ServeUnavailable, serve
 
     try:
-        serve(args.data, host=args.host, port=args.port, on_ready=lambda url: print(url, flush=True))
+        serve(args.data, host=args.host, port=args.port, on_ready=_print_urls)
     except (ValueError, ServeUnavailable, OSError) as error:  # bad data (DataError), host or port
         print(f"querylang serve: {error}", file=sys.stderr)
         return 2

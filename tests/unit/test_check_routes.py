@@ -11,6 +11,7 @@ import io
 import json
 import re
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -287,3 +288,9 @@ def test_an_unknown_file_under_playground_is_not_found() -> None:
     reply = _get("/playground/secret.py")
     assert reply.status == 404
     assert reply.json["name"] == "NotFound"
+
+
+def test_the_serve_extra_pulls_in_the_sql_extra() -> None:
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    extras = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    assert set(extras["sql"]) <= set(extras["serve"])

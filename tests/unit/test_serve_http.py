@@ -305,6 +305,10 @@ def test_querylang_serve_on_a_free_port() -> None:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
+        assert process.stdout.readline().strip() == f"playground: {url}/playground"
+        with urllib.request.urlopen(url + "/playground", timeout=10) as reply:
+            assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
+            assert b"querylang playground" in reply.read()
         with urllib.request.urlopen(url + "/contacts/78/campaign-communications?$limit=1", timeout=10) as reply:
             page = json.loads(reply.read())
         assert page["limit"] == 1 and page["data"][0]["contact_id"] == 78
