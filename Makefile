@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test test-spark lint types unit demo bench clean
+.PHONY: install test test-spark lint types unit demo bench clean screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check querylang tests benchmarks examples
+	$(BIN)/ruff check querylang tests benchmarks examples docs
 
 types: $(STAMP)
-	$(BIN)/mypy --strict querylang benchmarks examples/make_examples.py
+	$(BIN)/mypy --strict querylang benchmarks examples/make_examples.py docs/make_screenshot.py
 
 unit: $(STAMP)
 	$(BIN)/pytest
@@ -29,6 +29,11 @@ test: lint types unit
 test-spark: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[spark]'
 	QUERYLANG_SPARK=1 PYSPARK_PYTHON=$(abspath $(BIN)/python) $(BIN)/pytest tests/spark
+
+# The README's picture of the playground (docs/playground.png), in Debian's chromium with its
+# chromium-driver, as the browser tests use them.
+screenshot: $(STAMP)
+	$(BIN)/python docs/make_screenshot.py docs/playground.png
 
 # The main job on the bundled export: completed text messages since 2020, newest first, with
 # who completed them (from examples/users.json), as a table.
