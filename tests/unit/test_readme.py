@@ -68,3 +68,27 @@ def test_the_package_map_names_every_module_with_its_docstring() -> None:
     for path, doc in entries.items():
         first = (ast.get_docstring(ast.parse((root / path).read_text(encoding="utf-8"))) or "").splitlines()[0]
         assert doc == first, f"{path}: the map says {doc!r}, the module {first!r}"
+
+
+def test_the_curl_examples_of_the_check_routes_answer_as_shown() -> None:
+    # The README's console lines `$ curl ... 'http://127.0.0.1:8030/_querylang/...'` and the
+    # answer printed under each, asked of a real server (on a free port) over examples/.
+    import shutil
+    import urllib.parse
+
+    section = TEXT[TEXT.index("## The playground") : TEXT.index("## What a query means")]
+    shown = re.findall(r"^\$ (curl .*/_querylang/.*)\n(.*)$", section, re.MULTILINE)
+    assert len(shown) >= 2
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not on PATH")
+    pytest.importorskip("waitress", reason="waitress (the serve extra) is not installed")
+    from querylang.service import CampaignCommunications
+    from querylang.service.http import create_server
+
+    with create_server(CampaignCommunications.from_folder(README.parent / "examples"), port=0).start() as server:
+        port = urllib.parse.urlsplit(server.url).port
+        for command, answer in shown:
+            argv = shlex.split(command.replace("127.0.0.1:8030", f"127.0.0.1:{port}"))
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+            assert result.returncode == 0, (command, result.stderr)
+            assert result.stdout == answer, command
