@@ -15,7 +15,7 @@ import pytest
 
 from querylang import check, parse, serialize, validate
 from querylang.service import CampaignCommunications
-from querylang.service.http import MAX_QUERY_STRING, Server
+from querylang.service.http import MAX_QUERY_STRING, Server, create_server
 from querylang.sql import to_sql
 from querylang.text.show import outline
 
@@ -203,6 +203,25 @@ def test_errors_of_the_endpoint_show_as_messages(browser: Any, served: Server) -
     assert "404 NotFound" in _text(browser, "total")
     _paste(browser, "contact", "")
     assert _text(browser, "total") == "No results: enter a contact id (digits) to see its records"
+
+
+def test_a_server_that_stopped_answering_is_said_on_the_page(
+    browser: Any, example_service: CampaignCommunications
+) -> None:
+    with create_server(example_service, port=0).start() as server:
+        _open(browser, server, f"?contact={CONTACT}")
+    _type(browser, "$limit=1")  # the server is gone
+    assert _text(browser, "query-status").startswith("The query could not be checked: the server did not answer")
+    for element_id in ("canonical", "sql", "total"):
+        assert "the server did not answer" in _text(browser, element_id), element_id
+
+
+def test_copy_link_copies_the_pages_url_or_shows_it(browser: Any, served: Server) -> None:
+    _open(browser, served, f"?contact={CONTACT}")
+    _type(browser, "$limit=1")
+    browser.find_element(By.ID, "copy").click()
+    WebDriverWait(browser, 5).until(lambda driver: _text(driver, "copy-status"))
+    assert _text(browser, "copy-status") in ("Link copied.", f"Copy this link: {browser.current_url}")
 
 
 def test_a_query_over_the_servers_limit_is_refused_as_the_server_refuses_it(browser: Any, served: Server) -> None:

@@ -303,7 +303,8 @@
       renderCheck(checked.body);
     } else {
       renderBackdrop(encoded, []);
-      show(byId("query-status"), `The server refused the query: ${failure(checked)}`, true);
+      const why = checked.status ? "The server refused the query" : "The query could not be checked";
+      show(byId("query-status"), `${why}: ${failure(checked)}`, true);
       for (const id of ["errors", "warnings"]) byId(id).replaceChildren();
       showAll(["canonical", "url", "outline"], failure(checked));
     }
