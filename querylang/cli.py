@@ -102,13 +102,89 @@ def _print_urls(url: str) -> None:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     # Imported here: the server (and waitress, the optional `serve` extra) only for this command.
-    from .service.http import ServeUnavailable, serve
+    import logging
 
+    from .service import CampaignCommunications
+    from .service.auth import Tokens
+    from .service.database import Database
+    from .service.http import ACCESS_LOG
+    from .service.server import ServeUnavailable, demo, serve
+
+    if (args.db is None) == (args.data is None):
+        print("querylang serve: give --db URL (a database) or --data DIR (a demo over a folder)", file=sys.stderr)
+        return 2
+    handler = logging.StreamHandler(sys.stderr)
+    ACCESS_LOG.addHandler(handler)
+    ACCESS_LOG.setLevel(logging.INFO)
+    options = {"host": args.host, "port": args.port, "threads": args.threads, "on_ready": _print_urls}
     try:
-        serve(args.data, host=args.host, port=args.port, on_ready=_print_urls)
-    except (ValueError, ServeUnavailable, OSError) as error:  # bad data (DataError), host or port
+        if args.db is not None:
+            db = Database(args.db)
+            service = CampaignCommunications.from_database(args.db)
+            serve(service, tokens=Tokens(db).user_for, **options)
+            return 0
+        with demo(args.data) as (service, tokens, issued):
+            print("demo: a throwaway SQLite database; one token per user (they end with this process):", flush=True)
+            for user, token in issued.items():
+                print(f"  user {user}: {token}", flush=True)
+            serve(service, tokens=tokens.user_for, **options)
+    except (ValueError, ServeUnavailable, OSError, QueryError) as error:  # bad data, database, host or port
         print(f"querylang serve: {error}", file=sys.stderr)
         return 2
+    finally:
+        ACCESS_LOG.removeHandler(handler)
+    return 0
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from .service.database import Database, init, load
+
+    if args.action == "load" and args.data is None:
+        print("querylang db load: give --data DIR (the layout of examples/)", file=sys.stderr)
+        return 2
+    db = Database(args.db)
+    try:
+        if args.action == "init":
+            print("made the tables" if init(db) else "the tables are there already")
+        else:
+            counts = load(db, args.data)
+            print(", ".join(f"{n} {what}" for what, n in counts.items()) + f" loaded into {db!r}")
+    except (ValueError, QueryError) as error:  # DataError, DatabaseError, EngineError
+        print(f"querylang db {args.action}: {error}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from .service.auth import Tokens
+    from .service.database import Database
+
+    db = Database(args.db)
+    try:
+        tokens = Tokens(db)
+        if args.action == "create":
+            if args.user is None:
+                print("querylang token create: give --user ID", file=sys.stderr)
+                return 2
+            token_id, token = tokens.create(args.user)
+            print(f"token {token_id} for user {args.user} (shown once; keep it secret):", file=sys.stderr)
+            print(token)
+        elif args.action == "list":
+            for info in tokens.list():
+                state = f"revoked {info.revoked_at}" if info.revoked_at else "live"
+                print(f"{info.id}  user {info.user_id}  created {info.created_at}  {state}")
+        elif args.id is None or not tokens.revoke(args.id):
+            print(f"querylang token revoke: no live token {args.id!r} (see 'querylang token list')", file=sys.stderr)
+            return 1
+        else:
+            print(f"revoked {args.id}")
+    except (ValueError, QueryError) as error:
+        print(f"querylang token {args.action}: {error}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
     return 0
 
 
@@ -332,10 +408,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--table", default="campaign_communications", help="the records' table")
     sub.add_argument("--all", action="store_true", help="every match: no page, no default or maximum $limit")
     sub.add_argument("--schema", metavar="FILE", help="a schema JSON file (default: contact communications)")
-    sub = command("serve", "serve the campaign-communications endpoint over HTTP from a data folder", _cmd_serve)
-    sub.add_argument("--data", required=True, metavar="DIR", help="campaign-communications.jsonl, contacts.json, ...")
+    sub = command("serve", "serve the campaign-communications endpoint over HTTP from a database", _cmd_serve)
+    sub.add_argument("--db", metavar="URL", help="a SQLite file (querylang db load) or a postgresql:// URL")
+    sub.add_argument("--data", metavar="DIR", help="demo: a data folder in a throwaway database, a token per user")
     sub.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
     sub.add_argument("--port", type=int, default=3030, help="the port (default: 3030); 0 picks a free one")
+    sub.add_argument("--threads", type=int, default=8, help="worker threads (default: 8)")
+    sub = command("db", "make a database and load a data folder into it", _cmd_db)
+    sub.add_argument("action", choices=("init", "load"), help="init: the tables; load: a folder, in one transaction")
+    sub.add_argument("--db", required=True, metavar="URL", help="a SQLite file's path, or a postgresql:// URL")
+    sub.add_argument("--data", metavar="DIR", help="for load: campaign-communications.jsonl, contacts.json, ...")
+    sub = command("token", "create, list and revoke the access tokens of a database", _cmd_token)
+    sub.add_argument("action", choices=("create", "list", "revoke"))
+    sub.add_argument("id", nargs="?", help="for revoke: the token's id (from 'token list')")
+    sub.add_argument("--db", required=True, metavar="URL", help="a SQLite file's path, or a postgresql:// URL")
+    sub.add_argument("--user", type=int, metavar="ID", help="for create: the user the token stands for")
     return parser
 
 

@@ -18,6 +18,7 @@ from .errors import (
     NotFound,
     RequestHeaderFieldsTooLarge,
     ServiceError,
+    Unavailable,
     Unimplemented,
     UnsupportedMediaType,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "RequestHeaderFieldsTooLarge",
     "ServiceError",
     "Team",
+    "Unavailable",
     "Unimplemented",
     "UnsupportedMediaType",
     "format_datetime",

@@ -19,24 +19,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ..ast import Query
 from ..errors import Diagnostic, QueryError
-from ..memory.compile import Compiled, compile
+from ..memory.compile import Compiled
 from ..page import Page
 from ..schema import CONTACT_COMMUNICATIONS, Schema
 from ..validate import validate
 from .data import Contact, Team
 from .errors import BadRequest, NotFound
 from .rules import access, check_patterns, check_route, read_body, transition
-from .store import MemoryStore
+from .store import MemoryStore, Store
 
 __all__ = ["CampaignCommunications", "Clock"]
 
 SCHEMA = CONTACT_COMMUNICATIONS
 Clock = Callable[[], datetime]
-_Read = TypeVar("_Read", Query, Compiled)
 """Returns the current time as an aware ``datetime``; ``completed_at`` of a completion."""
 
 
@@ -87,7 +86,7 @@ class CampaignCommunications:
             DataError: a record, contact, user or team that is not valid, or a repeated id.
         """
         self._clock: Clock = clock or _system_clock
-        self._store = MemoryStore.from_data(SCHEMA, records, contacts=contacts, users=users, teams=teams)
+        self._store: Store = MemoryStore.from_data(SCHEMA, records, contacts=contacts, users=users, teams=teams)
 
     @classmethod
     def from_folder(cls, folder: str | Path, *, clock: Clock | None = None) -> CampaignCommunications:
@@ -101,6 +100,28 @@ class CampaignCommunications:
         service._store = MemoryStore.from_folder(SCHEMA, folder)
         return service
 
+    @classmethod
+    def from_database(cls, url: str | Path, *, clock: Clock | None = None) -> CampaignCommunications:
+        """A service over a database that ``querylang db load`` filled (``database.SqlStore``).
+
+        Args:
+            url: a SQLite file's path (or ``sqlite:///path``), or a ``postgresql://`` URL.
+            clock: as for the constructor.
+
+        Raises:
+            DatabaseError: it cannot be opened, ``db init`` never ran on it, or another schema
+                version made it.
+        """
+        from .database import Database, SqlStore
+
+        service = cls((), clock=clock)
+        service._store = SqlStore(Database(url))
+        return service
+
+    def ping(self) -> None:
+        """Raise when the store cannot answer (the database is gone, say); for ``/healthz``."""
+        self._store.ping()
+
     def access(self, contact_id: int, user_id: int) -> str | None:
         """Why ``user_id`` may use ``contact_id``'s communications (``rules.access``), or None.
 
@@ -108,11 +129,19 @@ class CampaignCommunications:
             ``"owner"``, ``"team"``, ``"assigned"`` or ``"shared"``, the first that applies;
             None for anyone else or an unknown contact.
         """
-        contact = self._store.contact(contact_id)
-        return None if contact is None else access(contact, self._store.teams, user_id)
+        contact, teams = self._store.route(contact_id)
+        return None if contact is None else access(contact, teams, user_id)
 
-    def _route(self, contact_id: int, user_id: int | None) -> None:
-        check_route(self._store.contact(contact_id), self._store.teams, contact_id, user_id)
+    def check_route(self, contact_id: int, user_id: int | None) -> None:
+        """Refuse a contact that does not exist, or a user who may not use it (``rules.check_route``).
+
+        Raises:
+            Forbidden: the user may not use the contact, or it does not exist (so that a user
+                learns nothing of contacts they may not read).
+            NotFound: no such contact, for the trusted caller (``user_id=None``).
+        """
+        contact, teams = self._store.route(contact_id)
+        check_route(contact, teams, contact_id, user_id)
 
     # ---- reads
 
@@ -132,13 +161,14 @@ class CampaignCommunications:
         self, contact_id: int, query: Query | str | object = "", *, user_id: int | None = None
     ) -> tuple[Page, tuple[Diagnostic, ...]]:
         """``find``, and the query's warnings (``raw-value``, ``limit-lowered``, ...), as HTTP sends them."""
-        self._route(contact_id, user_id)
-        compiled = _read(query, compile)
+        self.check_route(contact_id, user_id)
+        prepared = _read(query, self._store.prepare)
         # Past _read, a query fails on no typed record; an error that did would depend on the
         # data, so it must not become a BadRequest that quotes it.
-        page = self._store.find(contact_id, compiled)
+        page = self._store.find(contact_id, prepared)
         rows: list[Mapping[str, Any]] = [_copy(r) for r in page["data"]]
-        return Page(total=page["total"], limit=page["limit"], skip=page["skip"], data=rows), compiled.query.warnings
+        typed = prepared.query if isinstance(prepared, Compiled) else prepared
+        return Page(total=page["total"], limit=page["limit"], skip=page["skip"], data=rows), typed.warnings
 
     def get(
         self, contact_id: int, id: int, query: Query | str | object = "", *, user_id: int | None = None
@@ -157,8 +187,9 @@ class CampaignCommunications:
         self, contact_id: int, id: int, query: Query | str | object = "", *, user_id: int | None = None
     ) -> tuple[dict[str, Any], tuple[Diagnostic, ...]]:
         """``get``, and the query's warnings, as HTTP sends them."""
-        self._route(contact_id, user_id)
-        typed = _read(query, validate)
+        self.check_route(contact_id, user_id)
+        prepared = _read(query, validate)
+        typed = prepared.query if isinstance(prepared, Compiled) else prepared
         row = self._store.get(contact_id, id, typed)
         if row is None:
             raise NotFound(f"No record found for id '{id}'")
@@ -183,7 +214,7 @@ class CampaignCommunications:
         Raises:
             ServiceError: as the class says.
         """
-        self._route(contact_id, user_id)
+        self.check_route(contact_id, user_id)
         active, found = read_body(data, SCHEMA)
         if any(d.severity == "error" for d in found):
             raise BadRequest.from_diagnostics("body", found)
@@ -199,7 +230,7 @@ def _system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def _read(query: Query | str | object, read: Callable[[Any, Schema], _Read]) -> _Read:
+def _read(query: Query | str | object, read: Callable[[Any, Schema], Compiled | Query]) -> Compiled | Query:
     """A query as ``read`` (``validate`` or ``compile``) makes it, if the service runs it.
 
     Raises:

@@ -17,6 +17,7 @@ __all__ = [
     "NotFound",
     "RequestHeaderFieldsTooLarge",
     "ServiceError",
+    "Unavailable",
     "Unimplemented",
     "UnsupportedMediaType",
 ]
@@ -122,6 +123,12 @@ class Unimplemented(ServiceError):
     """501: the server lacks an optional package this route needs; the message names the extra."""
 
     name, code, class_name = "NotImplemented", 501, "not-implemented"
+
+
+class Unavailable(ServiceError):
+    """503: the service cannot answer now (its database does not answer)."""
+
+    name, code, class_name = "Unavailable", 503, "unavailable"
 
 
 class GeneralError(ServiceError):

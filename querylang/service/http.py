@@ -25,19 +25,17 @@ header.
 
 from __future__ import annotations
 
-import importlib
 import importlib.resources
 import json
+import logging
 import re
 import sys
-import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from http import HTTPStatus
-from pathlib import Path
-from types import ModuleType
 from typing import Any, TypeAlias
 
 from ..errors import Diagnostic, split_shown
@@ -51,23 +49,21 @@ from .errors import (
     NotFound,
     RequestHeaderFieldsTooLarge,
     ServiceError,
+    Unavailable,
     UnsupportedMediaType,
 )
+from .openapi import document
 from .render import jsonable
 
-__all__ = [
-    "MAX_BODY",
-    "MAX_QUERY_STRING",
-    "MAX_WARNINGS_HEADER",
-    "ServeUnavailable",
-    "Server",
-    "create_server",
-    "make_app",
-    "serve",
-]
+__all__ = ["ACCESS_LOG", "MAX_BODY", "MAX_QUERY_STRING", "MAX_WARNINGS_HEADER", "Authenticate", "WSGIApp", "make_app"]
 
 StartResponse: TypeAlias = Callable[..., Any]
 WSGIApp: TypeAlias = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+Authenticate: TypeAlias = Callable[[str], "int | None"]
+"""A bearer token -> the user it stands for, or None for a token that is unknown or revoked."""
+
+ACCESS_LOG = logging.getLogger("querylang.access")
+"""One line per request, a JSON object: method, path (never the query string), status, ms."""
 
 MAX_BODY = 1 << 20
 """The largest PATCH body read, in bytes (1 MiB)."""
@@ -98,38 +94,31 @@ _PAGE_HEADERS = [
     ("Referrer-Policy", "no-referrer"),
     ("Cache-Control", "no-cache"),
 ]
-_BEARER = re.compile(r"Bearer[ \t]+(-?[0-9]{1,10})[ \t]*", re.IGNORECASE)
+_BEARER = re.compile(r"Bearer[ \t]+([A-Za-z0-9._~+/=-]{1,256})[ \t]*", re.IGNORECASE)
+_OPEN = {"/healthz", "/openapi.json"}
 _JSON = "application/json; charset=utf-8"
 _EXAMPLE = '{"is_active": false}'
 _HEADER_MESSAGE = 200  # characters of a warning's message or hint in the header (they may quote a long value)
 
 
-class ServeUnavailable(RuntimeError):
-    """The HTTP server cannot run because waitress, the ``serve`` extra, is not installed."""
-
-
-def _waitress(name: str) -> ModuleType:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        raise ServeUnavailable(
-            "querylang serve needs waitress: pip install 'querylang[serve]' (or pip install waitress)"
-        ) from None
-
-
 # ---------------------------------------------------------------- the WSGI application
 
 
-def _user(environ: dict[str, Any]) -> int | None:
+def _user(environ: dict[str, Any], tokens: Authenticate) -> int:
+    """The acting user of a request to the records: its bearer token's.
+
+    Raises:
+        NotAuthenticated: no ``Authorization`` header, one that is not ``Bearer <token>``, or a
+            token that is unknown or revoked (the three say the same, quoting nothing).
+    """
     header = environ.get("HTTP_AUTHORIZATION")
     if header is None:
-        return None
-    found = _BEARER.fullmatch(header)
-    if found is None:
-        raise NotAuthenticated(
-            "the Authorization header must be 'Bearer <user id>' (this stand-in takes the user's id as the token)"
-        )
-    return int(found.group(1))
+        raise NotAuthenticated("no access token: send 'Authorization: Bearer <token>' ('querylang token create')")
+    found = _BEARER.fullmatch(str(header))
+    user = None if found is None else tokens(found.group(1))
+    if user is None:
+        raise NotAuthenticated("the access token is not valid: it is malformed, unknown or revoked")
+    return user
 
 
 def _check_query_length(environ: dict[str, Any]) -> None:
@@ -208,7 +197,7 @@ def _clip(text: str, size: int = 60) -> str:
 
 def _allowed(path: str) -> tuple[str, ...] | None:
     """The methods a path takes, or None for a path that is not a route."""
-    if path in _STATIC or _CHECK.fullmatch(path):
+    if path in _STATIC or path in _OPEN or _CHECK.fullmatch(path):
         return ("GET", "HEAD")
     route = _ROUTE.fullmatch(path)
     if route is None:
@@ -229,7 +218,9 @@ def _asset(name: str) -> bytes:
     return (importlib.resources.files("querylang.service") / "static" / name).read_bytes()
 
 
-def _dispatch(service: CampaignCommunications, environ: dict[str, Any]) -> tuple[object, list[tuple[str, str]]]:
+def _dispatch(
+    service: CampaignCommunications, tokens: Authenticate, environ: dict[str, Any]
+) -> tuple[object, list[tuple[str, str]]]:
     """The response body and extra headers of one request; raises a ServiceError."""
     _check_query_length(environ)  # before anything else: the request is not read further
     path = str(environ.get("PATH_INFO", ""))
@@ -242,6 +233,14 @@ def _dispatch(service: CampaignCommunications, environ: dict[str, Any]) -> tuple
     if path in _STATIC:
         name, content_type = _STATIC[path]
         return _File(_asset(name), content_type), list(_PAGE_HEADERS)
+    if path == "/healthz":
+        try:
+            service.ping()
+        except Exception:
+            raise Unavailable("the database does not answer") from None
+        return {"status": "ok"}, []
+    if path == "/openapi.json":
+        return document(), []
     check = _CHECK.fullmatch(path)
     if check is not None:  # reads no records: no user, no access rule
         text = _query(environ)
@@ -249,16 +248,17 @@ def _dispatch(service: CampaignCommunications, environ: dict[str, Any]) -> tuple
     route = _ROUTE.fullmatch(path)
     assert route is not None  # _allowed found it
     contact_id, id_text = int(route.group(1)), route.group(2)
-    user_id = _user(environ)
+    # The order is fixed: 401, then 403 (or 404 for the trusted), then 400, then data.
+    user_id = _user(environ, tokens)
+    service.check_route(contact_id, user_id)
     answer: object
     if method in ("GET", "HEAD"):
+        text = _query(environ)
         if id_text is None:
-            answer, warnings = service.find_with_warnings(contact_id, _query(environ), user_id=user_id)
+            answer, warnings = service.find_with_warnings(contact_id, text, user_id=user_id)
         else:
-            answer, warnings = service.get_with_warnings(contact_id, int(id_text), _query(environ), user_id=user_id)
+            answer, warnings = service.get_with_warnings(contact_id, int(id_text), text, user_id=user_id)
         return answer, _warnings_header(warnings)
-    if user_id is None:
-        raise NotAuthenticated("a PATCH needs the acting user: send 'Authorization: Bearer <user id>'")
     if environ.get("QUERY_STRING"):
         raise BadRequest("invalid query: a PATCH here takes no query string")
     answer, found = service.patch(contact_id, int(id_text), _body(environ), user_id=user_id)
@@ -293,21 +293,24 @@ def _warnings_header(warnings: Sequence[Diagnostic]) -> list[tuple[str, str]]:
     return headers
 
 
-def make_app(service: CampaignCommunications) -> WSGIApp:
+def make_app(service: CampaignCommunications, tokens: Authenticate) -> WSGIApp:
     """The WSGI application that answers the endpoint from ``service``.
 
     Args:
         service: the records, contacts, users and teams to answer from.
+        tokens: a bearer token -> its user, or None (``Tokens(db).user_for``); every request to
+            the records must carry a token it knows.
 
     Returns:
         A WSGI callable; any WSGI server can run it (``create_server`` uses waitress).
     """
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
         headers: list[tuple[str, str]] = []
         path = str(environ.get("PATH_INFO", ""))
         try:
-            body, headers = _dispatch(service, environ)
+            body, headers = _dispatch(service, tokens, environ)
             status = HTTPStatus.OK
         except ServiceError as error:
             body, status = error.to_dict(), HTTPStatus(error.code)
@@ -325,150 +328,16 @@ def make_app(service: CampaignCommunications) -> WSGIApp:
             data, content_type = json.dumps(jsonable(body), ensure_ascii=False).encode("utf-8"), _JSON
         headers = [("Content-Type", content_type), ("Content-Length", str(len(data))), *headers]
         start_response(f"{status.value} {status.phrase}", headers)
+        _log(environ, path, status.value, started)
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [data]
 
     return app
 
 
-# ---------------------------------------------------------------- the server
-
-
-class Server:
-    """The app on a waitress server bound to a port; ``run`` serves, ``close`` stops from any thread.
-
-    ``with create_server(service, port=0).start() as server: urlopen(server.url + "/contacts/...")``
-    runs it in a background thread for the length of the block.
-
-    Attributes:
-        url: where it listens, such as ``http://127.0.0.1:3030``.
-    """
-
-    def __init__(self, app: WSGIApp, *, host: str, port: int, threads: int) -> None:
-        server_module = _waitress("waitress.server")
-        self._wasyncore = _waitress("waitress.wasyncore")
-        self._map: dict[int, Any] = {}  # waitress's sockets, by file descriptor
-        self._parked: dict[int, Any] = {}  # the sockets taken out of the map to end the loop
-        self._server = server_module.create_server(
-            app, map=self._map, host=host, port=port, threads=threads, ident="querylang"
-        )
-        self._state = threading.Lock()
-        self._running = False
-        self._closed = False
-        self._pulled = threading.Event()
-        self._thread: threading.Thread | None = None
-        bound = str(self._server.effective_host)
-        self.url = f"http://{f'[{bound}]' if ':' in bound else bound}:{self._server.effective_port}"
-
-    def run(self) -> None:
-        """Serve until ``close`` is called or the process is interrupted (Ctrl-C)."""
-        with self._state:
-            if self._closed:
-                return
-            self._running = True
-        try:
-            self._server.run()  # waitress ends its loop on KeyboardInterrupt and SystemExit
-        finally:
-            self._stop_workers()
-            with self._state:
-                self._running = False
-                closing = self._closed
-            if closing:
-                # close() may still be writing to the trigger; its descriptors must stay open
-                # (a closed number can be reused at once) until that write is over.
-                self._pulled.wait(timeout=10)
-            self._wasyncore.close_all({**self._parked, **self._map}, ignore_all=True)
-            self._map.clear()
-
-    def start(self) -> Server:
-        """Run in a daemon thread and return at once."""
-        self._thread = threading.Thread(target=self.run, name="querylang-serve", daemon=True)
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving and release the port; safe to call from any thread, and more than once."""
-        with self._state:
-            if self._closed:
-                return
-            self._closed = True
-            running = self._running
-        # Workers first: one finishing a response wakes the loop through the trigger.
-        self._stop_workers()
-        if not running:
-            self._wasyncore.close_all(self._map, ignore_all=True)
-            return
-        try:
-            # Runs _park in the loop's thread; the loop then ends and closes the sockets itself.
-            self._server.trigger.pull_trigger(self._park)
-        finally:
-            self._pulled.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
-
-    def _park(self) -> None:
-        """Empty the loop's map (the loop ends when it is empty), keeping the sockets to close."""
-        self._parked.update(self._map)
-        self._map.clear()
-
-    def _stop_workers(self) -> None:
-        self._server.task_dispatcher.shutdown()  # waits for running tasks; cancels queued ones
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def create_server(
-    service: CampaignCommunications, *, host: str = "127.0.0.1", port: int = 3030, threads: int = 4
-) -> Server:
-    """Bind a waitress server for the service's endpoint; it serves once ``run`` or ``start`` is called.
-
-    Args:
-        service: what to answer from.
-        host: the address to listen on; loopback by default.
-        port: the port; 0 picks a free one (read it from ``Server.url``).
-        threads: the worker threads answering requests.
-
-    Returns:
-        The bound ``Server``.
-
-    Raises:
-        ValueError: the port is outside 0-65535, or the host is not an address.
-        ServeUnavailable: waitress is not installed.
-        OSError: the address cannot be bound (the port is taken, say).
-    """
-    if not 0 <= port <= 65535:
-        raise ValueError(f"port {port} is outside 0-65535")
-    return Server(make_app(service), host=host, port=port, threads=threads)
-
-
-def serve(
-    data: CampaignCommunications | str | Path,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 3030,
-    threads: int = 4,
-    on_ready: Callable[[str], None] | None = None,
-) -> None:
-    """Serve the endpoint until interrupted: what ``querylang serve --data DIR`` runs.
-
-    Args:
-        data: a service, or a folder for ``CampaignCommunications.from_folder``.
-        host: the address to listen on; loopback by default.
-        port: the port; 0 picks a free one.
-        threads: the worker threads answering requests.
-        on_ready: called with the URL once the port is bound, before serving.
-
-    Raises:
-        DataError: the folder's data is not valid.
-        ValueError: the port is outside 0-65535, or the host is not an address.
-        ServeUnavailable: waitress is not installed.
-        OSError: the address cannot be bound.
-    """
-    service = data if isinstance(data, CampaignCommunications) else CampaignCommunications.from_folder(data)
-    server = create_server(service, host=host, port=port, threads=threads)
-    if on_ready is not None:
-        on_ready(server.url)
-    server.run()
+def _log(environ: dict[str, Any], path: str, status: int, started: float) -> None:
+    """One access-log line: never the query string (it may hold what users typed) nor a header."""
+    if ACCESS_LOG.isEnabledFor(logging.INFO):
+        method = str(environ.get("REQUEST_METHOD", ""))[:16]
+        line = {"method": method, "path": path[:512], "status": status}
+        line["ms"] = round((time.perf_counter() - started) * 1000, 3)
+        ACCESS_LOG.info(json.dumps(line))

@@ -41,16 +41,20 @@ def access(contact: Contact, teams: Iterable[Team], user_id: int) -> str | None:
 def check_route(contact: Contact | None, teams: Iterable[Team], contact_id: int, user_id: int | None) -> None:
     """Refuse a route to a contact that does not exist, or a user who may not use it.
 
-    Reads without a user skip the access rule; a PATCH always names one.
+    A user learns nothing of contacts they may not read: for them a contact that does not
+    exist is refused as one they may not use. ``user_id=None`` is the trusted caller (the
+    application authenticated already): the access rule is skipped, and a missing contact is
+    not found.
 
     Raises:
-        NotFound: ``contact`` is None (no contact ``contact_id``).
-        Forbidden: ``user_id`` may not use the contact's communications.
+        Forbidden: ``user_id`` may not use the contact's communications, or there is no such
+            contact.
+        NotFound: no contact ``contact_id``, for the trusted caller.
     """
+    if user_id is not None and (contact is None or access(contact, teams, user_id) is None):
+        raise Forbidden(f"user {user_id} may not access the communications of contact {contact_id}")
     if contact is None:
         raise NotFound(f"No contact found for id '{contact_id}'")
-    if user_id is not None and access(contact, teams, user_id) is None:
-        raise Forbidden(f"user {user_id} may not access the communications of contact {contact_id}")
 
 
 def check_patterns(query: Query, text: str = "") -> None:

@@ -11,19 +11,66 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..ast import Query
-from ..memory.compile import Compiled
+from ..memory.compile import Compiled, compile
 from ..memory.find import find
 from ..page import Page
 from ..schema import RecordError, Schema
+from ..values import shown
 from .data import Contact, Team, index_users, read_folder
 from .errors import DataError
 
-__all__ = ["MemoryStore"]
+__all__ = ["MemoryStore", "Store", "typed_record"]
 
 Record = dict[str, object]
+
+
+def typed_record(schema: Schema, record: object, where: str) -> Record:
+    """A record of a data file typed with the schema, as every store holds it.
+
+    Raises:
+        DataError: it is not an object, a value does not fit its field, or a required field is
+            missing; the message starts with ``where``.
+    """
+    if not isinstance(record, Mapping):
+        raise DataError(f"{where}: a record must be a JSON object, not {shown(record)}")
+    try:
+        typed = schema.coerce_record(record, where)
+    except RecordError as error:
+        raise DataError(error.diagnostic.headline) from None
+    for f in schema.fields:
+        if f.required and typed.get(f.name) is None:
+            raise DataError(f"{where}: field '{f.name}' is required")
+    return typed
+
+
+class Store(Protocol):
+    """What the endpoint asks of the place its data lives; the rules (``rules.py``) decide the rest.
+
+    ``MemoryStore`` holds the data in memory; ``database.SqlStore`` in SQLite or PostgreSQL.
+    """
+
+    schema: Schema
+
+    def prepare(self, query: Query | str | object, schema: Schema) -> Compiled | Query:
+        """The query as the store runs it (compiled or typed); raises ``QueryError``."""
+
+    def route(self, contact_id: int) -> tuple[Contact | None, tuple[Team, ...]]:
+        """The contact and the teams its owner is on; ``(None, ())`` for no such contact."""
+
+    def find(self, contact_id: int, prepared: Compiled | Query) -> Page:
+        """The page of the contact's records that the query asks for."""
+
+    def get(self, contact_id: int, id: int, typed: Query) -> Mapping[str, Any] | None:
+        """Record ``id`` of the contact shaped by the query, if it matches it."""
+
+    def update(self, contact_id: int, id: int, change: Callable[[Record], Mapping[str, object]]) -> Record | None:
+        """Replace record ``id`` by ``change(record)`` atomically; the record stored, or None."""
+
+    def ping(self) -> None:
+        """Raise when the store cannot answer."""
 
 
 class MemoryStore:
@@ -94,15 +141,7 @@ class MemoryStore:
             DataError: it is not an object, a value does not fit its field, a required field is
                 missing, or its id is held already; the message starts with ``where``.
         """
-        if not isinstance(record, Mapping):
-            raise DataError(f"{where}: a record must be a JSON object, not {record!r}")
-        try:
-            typed = self.schema.coerce_record(record, where)
-        except RecordError as error:
-            raise DataError(error.diagnostic.headline) from None
-        for f in self.schema.fields:
-            if f.required and typed.get(f.name) is None:
-                raise DataError(f"{where}: field '{f.name}' is required")
+        typed = typed_record(self.schema, record, where)
         record_id, contact_id = typed["id"], typed["contact_id"]
         assert isinstance(record_id, int) and isinstance(contact_id, int)  # typed by the schema
         if record_id in self._records:
@@ -113,6 +152,20 @@ class MemoryStore:
     def contact(self, contact_id: int) -> Contact | None:
         """The contact, or None."""
         return self._contacts.get(contact_id)
+
+    def route(self, contact_id: int) -> tuple[Contact | None, tuple[Team, ...]]:
+        """The contact and the teams its owner is on; ``(None, ())`` for no such contact."""
+        contact = self._contacts.get(contact_id)
+        if contact is None:
+            return None, ()
+        return contact, tuple(t for t in self.teams if contact.owner_user_id in t.member_user_ids)
+
+    def prepare(self, query: Query | str | object, schema: Schema) -> Compiled:
+        """The query compiled to Python (``memory.compile``, cached)."""
+        return compile(query, schema)
+
+    def ping(self) -> None:
+        """Memory always answers."""
 
     def records_of(self, contact_id: int) -> list[Record]:
         """The contact's records as they are now, in the order they were added."""
@@ -139,8 +192,9 @@ class MemoryStore:
             self._records[id] = updated
             return updated
 
-    def find(self, contact_id: int, compiled: Compiled) -> Page:
+    def find(self, contact_id: int, prepared: Compiled | Query) -> Page:
         """The page of the contact's records that the query asks for, ``$load`` from the store's users."""
+        compiled = prepared if isinstance(prepared, Compiled) else compile(prepared, self.schema)
         page = find(self.records_of(contact_id), compiled, schema=self.schema, users=self.users)
         assert isinstance(page, dict)  # paginated
         return page
