@@ -7,7 +7,8 @@ nested ``$or``):
 
 - ``GET /_querylang/check?<query>`` and ``GET /_querylang/sql/postgres?<query>``;
 - the baseline: ``GET /contacts/76/campaign-communications?<query>``, the endpoint's own find
-  over the same server, which every playground keystroke asks too.
+  over the same server (``querylang serve --data examples``: the demo's SQLite database, with a
+  token), which every playground keystroke asks too.
 
 It prints the median and the 99th percentile in milliseconds, and the ratio of each median to
 the baseline's measured in the same run. Target (issue 15): "a few milliseconds" for typical
@@ -23,8 +24,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from querylang.service import CampaignCommunications
-from querylang.service.http import create_server
+from querylang.service.server import create_server, demo
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 QUERIES = {
@@ -36,11 +36,11 @@ QUERIES = {
 }
 
 
-def _timed(connection: http.client.HTTPConnection, path: str, count: int) -> list[float]:
+def _timed(connection: http.client.HTTPConnection, path: str, count: int, headers: dict[str, str]) -> list[float]:
     times = []
     for _ in range(count):
         start = time.perf_counter()
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         response.read()
         times.append((time.perf_counter() - start) * 1000)
@@ -53,10 +53,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="requests per route and query")
     args = parser.parse_args()
-    service = CampaignCommunications.from_folder(EXAMPLES)
-    with create_server(service, port=0).start() as server:
+    with demo(EXAMPLES) as (service, tokens, issued), create_server(service, tokens=tokens.user_for, port=0) as server:
+        server.start()
         where = urlsplit(server.url)
         connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=30)
+        authorized = {"Authorization": f"Bearer {issued[3]}"}
         print(f"{args.requests} requests each, one connection, examples/ ({server.url})")
         print(f"{'query':<8} {'route':<24} {'p50 ms':>8} {'p99 ms':>8} {'x find':>8}")
         for name, query in QUERIES.items():
@@ -66,10 +67,10 @@ def main() -> None:
                 "/_querylang/sql/postgres": f"/_querylang/sql/postgres?{query}",
             }
             for path in routes.values():  # warm up: caches, imports
-                _timed(connection, path, 5)
+                _timed(connection, path, 5, authorized)
             medians: dict[str, float] = {}
             for label, path in routes.items():
-                times = sorted(_timed(connection, path, args.requests))
+                times = sorted(_timed(connection, path, args.requests, authorized))
                 medians[label] = statistics.median(times)
                 p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
                 ratio = medians[label] / medians["find (baseline)"]

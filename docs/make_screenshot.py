@@ -17,8 +17,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import Unavailable, browser  # noqa: E402
 
-from querylang.service import CampaignCommunications  # noqa: E402
-from querylang.service.http import create_server  # noqa: E402
+from querylang.service.server import create_server, demo  # noqa: E402
 
 QUERY = (
     "is_active=false&type[$in][]=Text%20Contact&send_at[$gte]=2019-01-01&$sort[send_at]=-1&$limit[]=3"
@@ -35,8 +34,12 @@ def main() -> int:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    service = CampaignCommunications.from_folder(ROOT / "examples")
-    with tempfile.TemporaryDirectory() as profile, create_server(service, port=0).start() as server:
+    with (
+        tempfile.TemporaryDirectory() as profile,
+        demo(ROOT / "examples") as (service, tokens, issued),
+        create_server(service, tokens=tokens.user_for, port=0) as server,
+    ):
+        server.start()
         try:
             driver = browser.start(Path(profile), width=1280, height=2150)
         except Unavailable as why:
@@ -44,6 +47,7 @@ def main() -> int:
             return 2
         try:
             driver.get(f"{server.url}/playground?contact=76&dialect=postgres")
+            driver.find_element(By.ID, "token").send_keys(issued[3])
             driver.find_element(By.ID, "query").send_keys(QUERY)
             WebDriverWait(driver, 15).until(
                 lambda d: d.execute_script(_SETTLED)

@@ -124,10 +124,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             serve(service, tokens=Tokens(db).user_for, **options)
             return 0
         with demo(args.data) as (service, tokens, issued):
-            print("demo: a throwaway SQLite database; one token per user (they end with this process):", flush=True)
-            for user, token in issued.items():
-                print(f"  user {user}: {token}", flush=True)
-            serve(service, tokens=tokens.user_for, **options)
+
+            def ready(url: str) -> None:
+                _print_urls(url)
+                print("demo: a throwaway SQLite database, one token per user (gone when this stops):", flush=True)
+                for user, token in issued.items():
+                    print(f"  user {user}: {token}", flush=True)
+
+            serve(service, tokens=tokens.user_for, **(options | {"on_ready": ready}))
     except (ValueError, ServeUnavailable, OSError, QueryError) as error:  # bad data, database, host or port
         print(f"querylang serve: {error}", file=sys.stderr)
         return 2

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..ast import AllOf, Compare, Op, Query, and_
+from ..errors import Diagnostic
 from ..memory.compile import Compiled
 from ..page import Page
 from ..schema import CONTACT_COMMUNICATIONS, Schema
@@ -32,13 +33,13 @@ from ..sql import DIALECTS, Dialect, EngineError, create_table, load_records, lo
 from ..sql.dialects import require
 from ..sql.run import answer, rows_of
 from ..sql.sqlite import register
-from ..sql.tables import storable
+from ..sql.tables import record_row
 from ..validate import validate
-from .data import Contact, Team, read_folder
+from .data import Contact, Folder, Team, read_folder
 from .errors import DataError
 from .store import Record, typed_record
 
-__all__ = ["SCHEMA_VERSION", "Database", "DatabaseError", "SqlStore", "init", "load"]
+__all__ = ["SCHEMA_VERSION", "Database", "DatabaseError", "SqlStore", "init", "load", "load_data"]
 
 SCHEMA_VERSION = 1
 """The layout of the tables this querylang reads and writes; a database of another is refused."""
@@ -121,17 +122,24 @@ class Database:
         must not change take their row locks (``FOR UPDATE``).
         """
         connection = self.connection()
-        if self._postgres:
-            with _engine(self.dialect), connection.transaction():
-                yield self.execute
-            return
-        self.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
+        if getattr(self._local, "open", False):  # a read inside a write (a clock that reads): one transaction
             yield self.execute
-        except BaseException:
-            connection.rollback()
-            raise
-        self.execute("COMMIT")
+            return
+        self._local.open = True
+        try:
+            if self._postgres:
+                with _driver_errors(self.dialect), connection.transaction():
+                    yield self.execute
+                return
+            self.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield self.execute
+            except BaseException:
+                connection.rollback()
+                raise
+            self.execute("COMMIT")
+        finally:
+            self._local.open = False
 
     def version(self) -> int | None:
         """The schema version the database was made with; None for a database ``init`` never ran on."""
@@ -172,6 +180,16 @@ def _engine(d: Dialect) -> Iterator[None]:
 
     with engine_errors(d):
         yield
+
+
+@contextlib.contextmanager
+def _driver_errors(d: Dialect) -> Iterator[None]:
+    """The driver's own errors (a failed commit) as ``EngineError``; any other goes through as it is."""
+    psycopg = require("psycopg", "postgres")
+    try:
+        yield
+    except psycopg.Error as error:
+        raise EngineError([Diagnostic("engine-error", f"{d.name}: {_first_line(error)}")]) from error
 
 
 def _first_line(error: BaseException) -> str:
@@ -232,7 +250,11 @@ def load(db: Database, folder: str | Path) -> dict[str, int]:
             or the database holds records already.
         DatabaseError: as ``init``.
     """
-    data = read_folder(folder)
+    return load_data(db, read_folder(folder))
+
+
+def load_data(db: Database, data: Folder) -> dict[str, int]:
+    """Import data read by ``read_folder`` (or made alike) into a new or empty database, as ``load``."""
     records: list[Record] = []
     seen: set[object] = set()
     for where, raw in data.records:
@@ -362,10 +384,14 @@ class SqlStore:
                 sets = ", ".join(f'"{f.name}" = {m}' for f in changed)
                 execute(
                     f'UPDATE "campaign_communications" SET {sets} WHERE "contact_id" = {m} AND "id" = {m}',
-                    [*(storable(f, updated[f.name], d) for f in changed), contact_id, id],
+                    [*record_row(updated, tuple(changed), d), contact_id, id],
                 )
         return updated
 
     def ping(self) -> None:
         """Raise when the database does not answer."""
         self.db.execute("SELECT 1")
+
+    def close(self) -> None:
+        """Close the database's connections."""
+        self.db.close()

@@ -122,6 +122,10 @@ class CampaignCommunications:
         """Raise when the store cannot answer (the database is gone, say); for ``/healthz``."""
         self._store.ping()
 
+    def close(self) -> None:
+        """Close the store's database connections (nothing for the in-memory store)."""
+        self._store.close()
+
     def access(self, contact_id: int, user_id: int) -> str | None:
         """Why ``user_id`` may use ``contact_id``'s communications (``rules.access``), or None.
 

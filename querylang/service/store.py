@@ -1,4 +1,4 @@
-"""Records, contacts, teams and users held in memory: the store behind ``CampaignCommunications``.
+"""The store protocol of the endpoint, and ``MemoryStore``: records, contacts, teams and users in memory.
 
 A store only finds, locks and writes; the rules it is asked to apply (``rules.py``) decide.
 An update replaces the stored record with a new dict under one lock (copy on write):
@@ -71,6 +71,9 @@ class Store(Protocol):
 
     def ping(self) -> None:
         """Raise when the store cannot answer."""
+
+    def close(self) -> None:
+        """Release what the store holds open (connections)."""
 
 
 class MemoryStore:
@@ -166,6 +169,9 @@ class MemoryStore:
 
     def ping(self) -> None:
         """Memory always answers."""
+
+    def close(self) -> None:
+        """Nothing is held open."""
 
     def records_of(self, contact_id: int) -> list[Record]:
         """The contact's records as they are now, in the order they were added."""

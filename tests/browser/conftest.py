@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from support import Unavailable
 from support import browser as chromium
 
 from querylang.service import CampaignCommunications
-from querylang.service.http import Server, create_server
+from querylang.service.server import create_server, demo
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -36,12 +37,15 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def example_service() -> CampaignCommunications:
+    """The examples in memory: what the page's answers are checked against."""
     return CampaignCommunications.from_folder(EXAMPLES)
 
 
 @pytest.fixture(scope="session")
-def served(example_service: CampaignCommunications) -> Iterator[Server]:
+def served() -> Iterator[Any]:
+    """``querylang serve --data examples``: the demo database, with ``url`` and user 3's ``token``."""
     if importlib.util.find_spec("waitress") is None:
         pytest.skip("waitress (the serve extra) is not installed")
-    with create_server(example_service, port=0).start() as server:
-        yield server
+    with demo(EXAMPLES) as (service, tokens, issued):
+        with create_server(service, tokens=tokens.user_for, port=0).start() as server:
+            yield SimpleNamespace(url=server.url, token=issued[3])

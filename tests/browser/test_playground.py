@@ -12,10 +12,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from support.tokens import stand_in
 
 from querylang import check, parse, serialize, validate
 from querylang.service import CampaignCommunications
-from querylang.service.http import MAX_QUERY_STRING, Server, create_server
+from querylang.service.http import MAX_QUERY_STRING
+from querylang.service.server import create_server
 from querylang.sql import to_sql
 from querylang.text.show import outline
 
@@ -47,9 +49,11 @@ def _settle(browser: Any) -> None:
     WebDriverWait(browser, 15).until(lambda driver: driver.execute_script(_SETTLED))
 
 
-def _open(browser: Any, server: Server, search: str = "") -> None:
+def _open(browser: Any, server: Any, search: str = "", *, token: str | None = None) -> None:
+    """Open the page, with the token of user 3 (``server.token``) unless another is given."""
     browser.get(f"{server.url}/playground{search}")
     _settle(browser)
+    _paste(browser, "token", getattr(server, "token", "") if token is None else token)
 
 
 def _type(browser: Any, text: str) -> None:
@@ -93,7 +97,7 @@ def _listed(browser: Any) -> list[dict[str, Any]]:
 
 
 def test_a_valid_query_shows_its_results_total_canonical_form_and_ast(
-    browser: Any, served: Server, example_service: CampaignCommunications
+    browser: Any, served: Any, example_service: CampaignCommunications
 ) -> None:
     _open(browser, served, f"?contact={CONTACT}")
     _type(browser, VALID)
@@ -113,7 +117,7 @@ def test_a_valid_query_shows_its_results_total_canonical_form_and_ast(
     assert not browser.find_elements(By.CSS_SELECTOR, "#backdrop mark")
 
 
-def test_an_invalid_query_underlines_each_diagnostic_at_its_characters(browser: Any, served: Server) -> None:
+def test_an_invalid_query_underlines_each_diagnostic_at_its_characters(browser: Any, served: Any) -> None:
     # A raw space and a non-ASCII letter come before the problems: the browser sends them
     # percent-encoded, and the underlines must still sit under the characters typed.
     text = "campaign_name=é x&sendat[$gte]=2019&$limit=abc&template_name=null"
@@ -138,7 +142,7 @@ def test_an_invalid_query_underlines_each_diagnostic_at_its_characters(browser: 
     assert _text(browser, "outline") == "The query has errors: there is no typed AST."
 
 
-def test_underlines_hold_after_characters_outside_the_basic_plane(browser: Any, served: Server) -> None:
+def test_underlines_hold_after_characters_outside_the_basic_plane(browser: Any, served: Any) -> None:
     text = "campaign_name=😀🎉&sendat=1"  # two UTF-16 units per emoji, four UTF-8 bytes
     _open(browser, served)
     _paste(browser, "query", text)
@@ -146,7 +150,7 @@ def test_underlines_hold_after_characters_outside_the_basic_plane(browser: Any, 
     assert _underlined(browser) == {0: "sendat"} == {0: text[diagnostic.span.start : diagnostic.span.end]}
 
 
-def test_a_diagnostics_button_selects_its_characters_from_the_keyboard(browser: Any, served: Server) -> None:
+def test_a_diagnostics_button_selects_its_characters_from_the_keyboard(browser: Any, served: Any) -> None:
     text = "campaign_name=é&sendat=1"
     _open(browser, served)
     _type(browser, text)
@@ -160,7 +164,7 @@ def test_a_diagnostics_button_selects_its_characters_from_the_keyboard(browser: 
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "spark", "duckdb"])
-def test_switching_the_dialect_shows_that_dialects_sql(browser: Any, served: Server, dialect: str) -> None:
+def test_switching_the_dialect_shows_that_dialects_sql(browser: Any, served: Any, dialect: str) -> None:
     _open(browser, served)
     _type(browser, VALID)
     Select(browser.find_element(By.ID, "dialect")).select_by_value(dialect)
@@ -172,11 +176,10 @@ def test_switching_the_dialect_shows_that_dialects_sql(browser: Any, served: Ser
     assert json.loads(_text(browser, "count-params")) == data["total"]["params"]
 
 
-def test_the_pages_url_reproduces_its_state_in_a_new_window(browser: Any, served: Server) -> None:
+def test_the_pages_url_reproduces_its_state_in_a_new_window(browser: Any, served: Any) -> None:
     _open(browser, served)
     _type(browser, "campaign_name=é x&" + VALID)
     browser.find_element(By.ID, "contact").send_keys(str(CONTACT))
-    browser.find_element(By.ID, "token").send_keys("3")
     _settle(browser)
     Select(browser.find_element(By.ID, "dialect")).select_by_value("sqlite")
     _settle(browser)
@@ -188,6 +191,9 @@ def test_the_pages_url_reproduces_its_state_in_a_new_window(browser: Any, served
     try:
         browser.get(link)
         _settle(browser)
+        assert browser.find_element(By.ID, "token").get_attribute("value") == ""  # the token stays in its tab
+        assert "401 NotAuthenticated" in _text(browser, "total")
+        _paste(browser, "token", served.token)
         assert browser.find_element(By.ID, "query").get_attribute("value") == "campaign_name=é x&" + VALID
         assert browser.find_element(By.ID, "contact").get_attribute("value") == str(CONTACT)
         assert Select(browser.find_element(By.ID, "dialect")).first_selected_option.get_attribute("value") == "sqlite"
@@ -197,10 +203,12 @@ def test_the_pages_url_reproduces_its_state_in_a_new_window(browser: Any, served
         browser.switch_to.window(first)
 
 
-def test_errors_of_the_endpoint_show_as_messages(browser: Any, served: Server) -> None:
+def test_errors_of_the_endpoint_show_as_messages(browser: Any, served: Any) -> None:
     _open(browser, served, "?contact=999999")
     _type(browser, "$limit=1")
-    assert "404 NotFound" in _text(browser, "total")
+    assert "403 Forbidden" in _text(browser, "total")  # as for a contact user 3 may not read
+    _paste(browser, "token", "not-a-token")
+    assert "401 NotAuthenticated" in _text(browser, "total")
     _paste(browser, "contact", "")
     assert _text(browser, "total") == "No results: enter a contact id (digits) to see its records"
 
@@ -208,15 +216,15 @@ def test_errors_of_the_endpoint_show_as_messages(browser: Any, served: Server) -
 def test_a_server_that_stopped_answering_is_said_on_the_page(
     browser: Any, example_service: CampaignCommunications
 ) -> None:
-    with create_server(example_service, port=0).start() as server:
-        _open(browser, server, f"?contact={CONTACT}")
+    with create_server(example_service, tokens=stand_in, port=0).start() as server:
+        _open(browser, server, f"?contact={CONTACT}", token="token-3")
     _type(browser, "$limit=1")  # the server is gone
     assert _text(browser, "query-status").startswith("The query could not be checked: the server did not answer")
     for element_id in ("canonical", "sql", "total"):
         assert "the server did not answer" in _text(browser, element_id), element_id
 
 
-def test_copy_link_copies_the_pages_url_or_shows_it(browser: Any, served: Server) -> None:
+def test_copy_link_copies_the_pages_url_or_shows_it(browser: Any, served: Any) -> None:
     _open(browser, served, f"?contact={CONTACT}")
     _type(browser, "$limit=1")
     browser.find_element(By.ID, "copy").click()
@@ -224,7 +232,7 @@ def test_copy_link_copies_the_pages_url_or_shows_it(browser: Any, served: Server
     assert _text(browser, "copy-status") in ("Link copied.", f"Copy this link: {browser.current_url}")
 
 
-def test_a_query_over_the_servers_limit_is_refused_as_the_server_refuses_it(browser: Any, served: Server) -> None:
+def test_a_query_over_the_servers_limit_is_refused_as_the_server_refuses_it(browser: Any, served: Any) -> None:
     _open(browser, served, f"?contact={CONTACT}")
     _paste(browser, "query", "campaign_name=" + "x" * MAX_QUERY_STRING)
     status = _text(browser, "query-status")
@@ -234,7 +242,7 @@ def test_a_query_over_the_servers_limit_is_refused_as_the_server_refuses_it(brow
         assert "431" in _text(browser, element_id), element_id
 
 
-def test_every_control_is_labelled(browser: Any, served: Server) -> None:
+def test_every_control_is_labelled(browser: Any, served: Any) -> None:
     _open(browser, served)
     _type(browser, "sendat=1")
     unlabelled = browser.execute_script(
@@ -247,7 +255,7 @@ def test_every_control_is_labelled(browser: Any, served: Server) -> None:
     assert unlabelled == []
 
 
-def test_the_controls_are_reached_with_the_tab_key_in_order(browser: Any, served: Server) -> None:
+def test_the_controls_are_reached_with_the_tab_key_in_order(browser: Any, served: Any) -> None:
     _open(browser, served)
     browser.find_element(By.ID, "query").click()
     reached = []
@@ -259,7 +267,7 @@ def test_the_controls_are_reached_with_the_tab_key_in_order(browser: Any, served
 
 @pytest.mark.parametrize("width", [640, 320])
 def test_the_page_reflows_without_sideways_scrolling_at_200_and_400_percent_zoom(
-    browser: Any, served: Server, width: int
+    browser: Any, served: Any, width: int
 ) -> None:
     # 1280 CSS pixels at 200% zoom are 640 wide, at 400% 320 (WCAG's reflow criterion).
     size = browser.get_window_size()
@@ -275,7 +283,7 @@ def test_the_page_reflows_without_sideways_scrolling_at_200_and_400_percent_zoom
         browser.set_window_size(size["width"], size["height"])
 
 
-def test_the_page_asks_no_other_host(browser: Any, served: Server) -> None:
+def test_the_page_asks_no_other_host(browser: Any, served: Any) -> None:
     _open(browser, served, f"?contact={CONTACT}")
     _type(browser, VALID)
     asked = browser.execute_script("return performance.getEntriesByType('resource').map((e) => e.name);")

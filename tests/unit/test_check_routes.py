@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.tokens import stand_in
 
 from querylang import check, parse, serialize, to_url, validate
 from querylang.errors import MAX_SHOWN_DIAGNOSTICS, QueryError
@@ -60,7 +61,7 @@ def _get(path: str, query: str = "", *, method: str = "GET", service: CampaignCo
         seen["status"], seen["headers"] = status, dict(headers)
 
     service = service or CampaignCommunications(_records(), contacts=CONTACTS, users=USERS, teams=TEAMS)
-    body = b"".join(make_app(service)(environ, start_response))
+    body = b"".join(make_app(service, stand_in)(environ, start_response))
     return Reply(seen["status"], seen["headers"], body)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.tokens import stand_in
 
 import querylang
 from querylang import F, Field, FieldType, QueryError, QuerySyntaxError, QueryValidationError, Schema
@@ -238,6 +239,7 @@ def test_http_answers_400_not_500(query: str) -> None:
         "REQUEST_METHOD": "GET",
         "PATH_INFO": "/contacts/76/campaign-communications",
         "QUERY_STRING": query,
+        "HTTP_AUTHORIZATION": "Bearer token-3",
         "wsgi.input": io.BytesIO(b""),
         "wsgi.errors": io.StringIO(),
     }
@@ -246,7 +248,7 @@ def test_http_answers_400_not_500(query: str) -> None:
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
         seen["status"] = status
 
-    body = json.loads(b"".join(make_app(service)(environ, start_response)))
+    body = json.loads(b"".join(make_app(service, stand_in)(environ, start_response)))
     assert seen["status"] == "400 Bad Request", body
     assert body["name"] == "BadRequest"
 

@@ -82,10 +82,12 @@ def test_the_curl_examples_of_the_check_routes_answer_as_shown() -> None:
     if shutil.which("curl") is None:
         pytest.skip("curl is not on PATH")
     pytest.importorskip("waitress", reason="waitress (the serve extra) is not installed")
-    from querylang.service import CampaignCommunications
-    from querylang.service.http import create_server
+    from support.tokens import stand_in
 
-    with create_server(CampaignCommunications.from_folder(README.parent / "examples"), port=0).start() as server:
+    from querylang.service import CampaignCommunications
+    from querylang.service.server import create_server
+
+    with create_server(CampaignCommunications.from_folder(README.parent / "examples"), tokens=stand_in, port=0).start() as server:
         port = urllib.parse.urlsplit(server.url).port
         for command, answer in shown:
             argv = shlex.split(command.replace("127.0.0.1:8030", f"127.0.0.1:{port}"))

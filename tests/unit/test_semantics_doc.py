@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.tokens import stand_in
 
 import querylang
 import querylang.sql
@@ -279,7 +280,7 @@ def _request(method: str, target: str, content_type: str, body: bytes) -> tuple[
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
         "QUERY_STRING": query.encode("utf-8").decode("latin-1"),  # PEP 3333: bytes as latin-1
-        "HTTP_AUTHORIZATION": "Bearer 3",
+        "HTTP_AUTHORIZATION": "Bearer token-3",
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.input": io.BytesIO(body),
         "wsgi.errors": io.StringIO(),
@@ -287,7 +288,7 @@ def _request(method: str, target: str, content_type: str, body: bytes) -> tuple[
     if content_type:
         environ["CONTENT_TYPE"] = content_type
     status: list[str] = []
-    data = b"".join(_make_app()(_service())(environ, lambda s, headers: status.append(s)))
+    data = b"".join(_make_app()(_service(), stand_in)(environ, lambda s, headers: status.append(s)))
     return int(status[0].split()[0]), json.loads(data)
 
 

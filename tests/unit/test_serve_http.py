@@ -21,17 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.tokens import stand_in
 
 from querylang.errors import MAX_SHOWN_DIAGNOSTICS
 from querylang.service import CampaignCommunications
-from querylang.service.http import (
-    MAX_QUERY_STRING,
-    MAX_WARNINGS_HEADER,
-    Server,
-    ServeUnavailable,
-    create_server,
-    make_app,
-)
+from querylang.service.http import MAX_QUERY_STRING, MAX_WARNINGS_HEADER, make_app
+from querylang.service.server import Server, ServeUnavailable, create_server
 from querylang.source import Span
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -50,7 +45,7 @@ def _service() -> CampaignCommunications:
 
 @pytest.fixture
 def server() -> Iterator[Server]:
-    with create_server(_service(), port=0).start() as running:
+    with create_server(_service(), tokens=stand_in, port=0).start() as running:
         yield running
 
 
@@ -68,7 +63,7 @@ def _call(
     *,
     method: str = "GET",
     body: object = None,
-    user: int | None = None,
+    user: int | None = OWNER,
     headers: dict[str, str] | None = None,
 ) -> Reply:
     sent = dict(headers or {})
@@ -77,7 +72,7 @@ def _call(
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         sent.setdefault("Content-Type", "application/json")
     if user is not None:
-        sent["Authorization"] = f"Bearer {user}"
+        sent["Authorization"] = f"Bearer token-{user}"
     request = urllib.request.Request(server.url + path, data=data, method=method, headers=sent)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -144,7 +139,11 @@ def test_not_found_for_another_contacts_record_an_unknown_contact_and_an_unknown
         "code": 404,
         "className": "not-found",
     }
-    assert _call(server, "/contacts/99/campaign-communications").json["className"] == "not-found"
+    # A contact that does not exist is refused as one the user may not read: nothing is revealed.
+    assert _call(server, "/contacts/99/campaign-communications").json["className"] == "forbidden"
+    assert _call(server, "/contacts/99/campaign-communications").json == _call(server, BASE, user=STRANGER).json | {
+        "message": f"user {OWNER} may not access the communications of contact 99"
+    }
     for path in ("/", "/contacts/76", "/contacts/x/campaign-communications", BASE + "/10/extra", "/favicon.ico"):
         reply = _call(server, path)
         assert (reply.status, reply.json["name"]) == (404, "NotFound"), path
@@ -187,16 +186,18 @@ def test_access_over_http(server: Server) -> None:
 
 @needs_waitress
 def test_the_acting_user_is_the_bearer_token(server: Server) -> None:
-    anonymous = _call(server, BASE + "/11", method="PATCH", body={"is_active": False})
+    anonymous = _call(server, BASE + "/11", method="PATCH", body={"is_active": False}, user=None)
     assert (anonymous.status, anonymous.json["name"], anonymous.json["className"]) == (
         401,
         "NotAuthenticated",
         "not-authenticated",
     )
-    for header in ("Bearer", "Bearer abc", "Basic MzpzZWNyZXQ=", "3"):
-        reply = _call(server, BASE, headers={"Authorization": header})
+    assert _call(server, BASE, user=None).status == 401  # a read too: every request to the records
+    for header in ("Bearer", "Bearer abc", "Basic MzpzZWNyZXQ=", "3", "Bearer 3", "Bearer token-3 x"):
+        reply = _call(server, BASE, user=None, headers={"Authorization": header})
         assert reply.status == 401, header
-    assert _call(server, BASE, headers={"Authorization": "bearer  4"}).status == 200
+        assert header.split()[-1] not in reply.json["message"]  # the token is never quoted
+    assert _call(server, BASE, user=None, headers={"Authorization": "bearer  token-4"}).status == 200
 
 
 @needs_waitress
@@ -267,22 +268,22 @@ def test_concurrent_patches_over_http(server: Server) -> None:
 
 @needs_waitress
 def test_close_releases_the_port_and_may_be_repeated() -> None:
-    server = create_server(_service(), port=0).start()
+    server = create_server(_service(), tokens=stand_in, port=0).start()
     url = server.url
     assert _call(server, BASE + "?$limit=0").json["total"] == 4
     server.close()
     server.close()
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url + BASE, timeout=5)
-    create_server(_service(), port=0).close()  # never started
+    create_server(_service(), tokens=stand_in, port=0).close()  # never started
 
 
 @needs_waitress
 def test_bad_ports_are_refused() -> None:
     with pytest.raises(ValueError, match="outside"):
-        create_server(_service(), port=70000)
-    with create_server(_service(), port=0) as taken, pytest.raises(OSError):
-        create_server(_service(), port=int(taken.url.rsplit(":", 1)[1]))
+        create_server(_service(), tokens=stand_in, port=70000)
+    with create_server(_service(), tokens=stand_in, port=0) as taken, pytest.raises(OSError):
+        create_server(_service(), tokens=stand_in, port=int(taken.url.rsplit(":", 1)[1]))
 
 
 # ---------------------------------------------------------------- the command
@@ -306,17 +307,32 @@ def test_querylang_serve_on_a_free_port() -> None:
         url = process.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
         assert process.stdout.readline().strip() == f"playground: {url}/playground"
+        assert process.stdout.readline().startswith("demo: ")
+        tokens = {}
+        while (line := process.stdout.readline().strip()).startswith("user "):
+            user, _, token = line.removeprefix("user ").partition(": ")
+            tokens[int(user)] = token
+            if len(tokens) == 12:
+                break
+        assert len(tokens) == 12 and len(set(tokens.values())) == 12
+        assert all(len(token) == 43 for token in tokens.values())  # 256 random bits, URL-safe base64
+        with pytest.raises(urllib.error.HTTPError) as anonymous:
+            urllib.request.urlopen(url + "/contacts/78/campaign-communications", timeout=10)
+        assert anonymous.value.code == 401
         with urllib.request.urlopen(url + "/playground", timeout=10) as reply:
             assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
             assert b"querylang playground" in reply.read()
-        with urllib.request.urlopen(url + "/contacts/78/campaign-communications?$limit=1", timeout=10) as reply:
+        request = urllib.request.Request(
+            url + "/contacts/78/campaign-communications?$limit=1", headers={"Authorization": f"Bearer {tokens[15]}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as reply:
             page = json.loads(reply.read())
         assert page["limit"] == 1 and page["data"][0]["contact_id"] == 78
         request = urllib.request.Request(
             url + f"/contacts/78/campaign-communications/{page['data'][0]['id']}",
             data=b'{"is_active": false}',
             method="PATCH",
-            headers={"Authorization": "Bearer 15", "Content-Type": "application/json"},
+            headers={"Authorization": f"Bearer {tokens[15]}", "Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as reply:
             assert json.loads(reply.read())["is_active"] is False
@@ -341,7 +357,7 @@ def test_querylang_serve_reports_bad_data(tmp_path: Path) -> None:
 def test_without_waitress_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "waitress.server", None)  # import fails as if not installed
     with pytest.raises(ServeUnavailable, match=r"pip install 'querylang\[serve\]'"):
-        create_server(_service(), port=0)
+        create_server(_service(), tokens=stand_in, port=0)
 
 
 # ---------------------------------------------------------------- the WSGI application itself
@@ -352,6 +368,7 @@ def _wsgi(environ: dict[str, Any]) -> tuple[str, dict[str, str], Any]:
         "REQUEST_METHOD": "GET",
         "PATH_INFO": BASE,
         "QUERY_STRING": "",
+        "HTTP_AUTHORIZATION": f"Bearer token-{OWNER}",
         "wsgi.input": io.BytesIO(b""),
         "wsgi.errors": io.StringIO(),
     }
@@ -361,7 +378,7 @@ def _wsgi(environ: dict[str, Any]) -> tuple[str, dict[str, str], Any]:
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
         seen["status"], seen["headers"] = status, dict(headers)
 
-    body = b"".join(make_app(_service())(base, start_response))
+    body = b"".join(make_app(_service(), stand_in)(base, start_response))
     return seen["status"], seen["headers"], json.loads(body) if body else None
 
 
@@ -382,7 +399,7 @@ def test_wsgi_a_bug_is_a_general_error() -> None:
             "wsgi.input": None,
             "REQUEST_METHOD": "PATCH",
             "PATH_INFO": BASE + "/10",
-            "HTTP_AUTHORIZATION": "Bearer 1",
+            "HTTP_AUTHORIZATION": "Bearer token-1",
             "CONTENT_LENGTH": "5",
             "CONTENT_TYPE": "application/json",
         }
@@ -397,7 +414,7 @@ def test_wsgi_a_body_over_the_limit_is_refused() -> None:
         {
             "REQUEST_METHOD": "PATCH",
             "PATH_INFO": BASE + "/10",
-            "HTTP_AUTHORIZATION": "Bearer 1",
+            "HTTP_AUTHORIZATION": "Bearer token-1",
             "CONTENT_LENGTH": str(2 << 20),
             "CONTENT_TYPE": "application/json",
         }
@@ -478,7 +495,7 @@ def test_a_query_string_over_the_limit_is_431_before_anything_else() -> None:
         {"QUERY_STRING": long, "PATH_INFO": "/nowhere"},  # before routing
         {"QUERY_STRING": long, "REQUEST_METHOD": "DELETE"},  # before the method
         {"QUERY_STRING": long, "HTTP_AUTHORIZATION": "Basic x"},  # before the user
-        {"QUERY_STRING": long, "REQUEST_METHOD": "PATCH", "PATH_INFO": BASE + "/10", "HTTP_AUTHORIZATION": "Bearer 1"},
+        {"QUERY_STRING": long, "REQUEST_METHOD": "PATCH", "PATH_INFO": BASE + "/10", "HTTP_AUTHORIZATION": "Bearer x"},
     ):
         status, _, body = _wsgi(environ)
         assert status == "431 Request Header Fields Too Large", environ
@@ -517,7 +534,7 @@ def _patch(body: bytes, content_type: str | None = "application/json") -> tuple[
     environ = {
         "REQUEST_METHOD": "PATCH",
         "PATH_INFO": BASE + "/11",
-        "HTTP_AUTHORIZATION": f"Bearer {OWNER}",
+        "HTTP_AUTHORIZATION": f"Bearer token-{OWNER}",
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.input": io.BytesIO(body),
     }
