@@ -46,6 +46,6 @@ def served() -> Iterator[Any]:
     """``querylang serve --data examples``: the demo database, with ``url`` and user 3's ``token``."""
     if importlib.util.find_spec("waitress") is None:
         pytest.skip("waitress (the serve extra) is not installed")
-    with demo(EXAMPLES) as (service, tokens, issued):
-        with create_server(service, tokens=tokens.user_for, port=0).start() as server:
-            yield SimpleNamespace(url=server.url, token=issued[3])
+    with demo(EXAMPLES) as (service, tokens, issued), create_server(service, tokens=tokens.user_for, port=0) as server:
+        server.start()
+        yield SimpleNamespace(url=server.url, token=issued[3])

@@ -87,7 +87,8 @@ def test_the_curl_examples_of_the_check_routes_answer_as_shown() -> None:
     from querylang.service import CampaignCommunications
     from querylang.service.server import create_server
 
-    with create_server(CampaignCommunications.from_folder(README.parent / "examples"), tokens=stand_in, port=0).start() as server:
+    service = CampaignCommunications.from_folder(README.parent / "examples")
+    with create_server(service, tokens=stand_in, port=0).start() as server:
         port = urllib.parse.urlsplit(server.url).port
         for command, answer in shown:
             argv = shlex.split(command.replace("127.0.0.1:8030", f"127.0.0.1:{port}"))
