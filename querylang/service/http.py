@@ -1,8 +1,7 @@
 """HTTP requests (WSGI environ) -> the campaign-communications service -> Feathers-shaped JSON responses.
 
-``make_app(service)`` is a plain WSGI application; ``create_server`` runs it on waitress (the
-optional extra ``querylang[serve]``, imported only here and only when a server is made), and
-``serve`` is what ``querylang serve --data DIR`` calls. Routes:
+``make_app(service, tokens)`` is a plain WSGI application (``server.py`` runs it on waitress).
+Routes:
 
 - ``GET /contacts/{contact_id}/campaign-communications?<query>``: a page (``find``);
 - ``GET /contacts/{contact_id}/campaign-communications/{id}?<query>``: one record (``get``);
@@ -10,11 +9,14 @@ optional extra ``querylang[serve]``, imported only here and only when a server i
 - ``GET /_querylang/check?<query>`` and ``GET /_querylang/sql/{dialect}?<query>``: what querylang
   says of a query, as JSON (``check.py``); they read no records;
 - ``GET /playground``: the query playground, one page with its script and stylesheet
-  (``static/``), which calls only the routes above.
+  (``static/``), which calls only the routes above;
+- ``GET /healthz`` and ``GET /openapi.json`` (``openapi.py``).
 
-The acting user comes from ``Authorization: Bearer <user id>``, the header the LionDesk
-documentation sends, with the user's id standing in for the access token. Reads without it
-skip the access rule; a PATCH without it is ``401 NotAuthenticated``. The query string is given
+The acting user is the one of the token in ``Authorization: Bearer <token>`` (``tokens``, such
+as ``auth.Tokens(db).user_for``); every request to the records needs one, else ``401
+NotAuthenticated``. The order of refusals is fixed: 431, 404/405, 401, 403 (a contact the user
+may not read, or that does not exist), 400, then data. ``/healthz`` and ``/openapi.json`` need
+no token. One JSON line per request goes to the ``querylang.access`` logger. The query string is given
 to querylang exactly as it arrived (``QUERY_STRING``), so diagnostics' spans point into the
 text the client sent. Errors are Feathers' JSON: ``{"name", "message", "code", "className"}``,
 plus ``"data"`` (the diagnostics) on a ``BadRequest``. A GET whose query drew warnings

@@ -280,3 +280,26 @@ def test_schemathesis_finds_no_5xx_and_no_answer_off_the_document(tmp_path: Path
         made.close()
     assert len(seen) >= 200
     assert any(code == 200 for code in seen) and any(400 <= code < 500 for code in seen)
+
+
+def test_a_missing_contact_and_one_the_user_may_not_read_cost_the_same_reads(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The time of a 403 must not tell whether the contact exists: both run the same statements
+    # (the contact, then the teams of its owner, found or not) and nothing else.
+    from querylang.service.database import Database as Db
+
+    ran: list[str] = []
+    real = Db.execute
+
+    def spy(self: Db, sql: str, params: Any = ()) -> Any:
+        ran.append(sql)
+        return real(self, sql, params)
+
+    monkeypatch.setattr(Db, "execute", spy)
+    world.call("/contacts/77/campaign-communications", "$limit=1", who="owner")  # exists, not theirs
+    theirs_not = [sql for sql in ran if "tokens" not in sql]
+    ran.clear()
+    world.call("/contacts/999999/campaign-communications", "$limit=1", who="owner")  # does not exist
+    missing = [sql for sql in ran if "tokens" not in sql]
+    assert theirs_not == missing and len(missing) == 2
