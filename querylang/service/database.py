@@ -16,6 +16,7 @@ committed before the answer is sent. The rules stay in ``rules.py``, the same fo
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import threading
@@ -29,7 +30,7 @@ from ..errors import Diagnostic
 from ..memory.compile import Compiled
 from ..page import Page
 from ..schema import CONTACT_COMMUNICATIONS, Schema
-from ..sql import DIALECTS, Dialect, EngineError, create_table, load_records, load_users, to_sql
+from ..sql import DIALECTS, Dialect, EngineError, Statement, create_table, load_records, load_users, to_sql
 from ..sql.dialects import require
 from ..sql.run import answer, rows_of
 from ..sql.sqlite import register
@@ -305,6 +306,39 @@ def _within(typed: Query, contact_id: int, id: int | None = None) -> Query:
     return replace(typed, where=and_(AllOf(tuple(route)) if len(route) > 1 else route[0], typed.where))
 
 
+STATEMENT_CACHE = 256
+"""The most query shapes whose SQL a process keeps (the route's values are bound afresh each time)."""
+_PROBES = (-7_001, -7_002)  # stand-ins for the route's values while a statement is built
+
+
+@functools.lru_cache(maxsize=STATEMENT_CACHE)
+def _shape(typed: Query, dialect: str, route_size: int, *, paginate: bool) -> Statement | None:
+    """The statement of a query within a route, built once per shape; None where it cannot be reused.
+
+    Rendering SQL through sqlglot costs more than running it on a contact's records, and only the
+    route's values change from one request to the next: they come first among the parameters
+    (the route's conditions open the ``WHERE``), which is checked here before the statement is kept.
+    """
+    statement = to_sql(_within(typed, *_PROBES[:route_size]), dialect=dialect, schema=SCHEMA, paginate=paginate)
+    for params in (statement.params, statement.count_params):
+        if not isinstance(params, Sequence) or tuple(params[:route_size]) != _PROBES[:route_size]:
+            return None
+    return statement
+
+
+def _bound(typed: Query, d: Dialect, route: tuple[int, ...], *, paginate: bool = True) -> Statement:
+    """The statement of a query within the route ``(contact_id[, id])``, its route values bound."""
+    try:
+        shape = _shape(typed, d.name, len(route), paginate=paginate)
+    except TypeError:  # a value that cannot be a cache key
+        shape = None
+    if shape is None:
+        return to_sql(_within(typed, *route), dialect=d, schema=SCHEMA, paginate=paginate)
+    size = len(route)
+    assert isinstance(shape.params, Sequence) and isinstance(shape.count_params, Sequence)
+    return replace(shape, params=[*route, *shape.params[size:]], count_params=[*route, *shape.count_params[size:]])
+
+
 class SqlStore:
     """The endpoint's data in a database: finds, locks and writes; ``rules.py`` decides.
 
@@ -348,7 +382,7 @@ class SqlStore:
     def find(self, contact_id: int, prepared: Compiled | Query) -> Page:
         """The page of the contact's records the query asks for, counted and sorted by the database."""
         typed = prepared.query if isinstance(prepared, Compiled) else prepared
-        statement = to_sql(_within(typed, contact_id), dialect=self.db.dialect, schema=self.schema)
+        statement = _bound(typed, self.db.dialect, (contact_id,))
         with self.db.transaction() as execute:  # the total and the page from one snapshot
             page = answer(statement, self.db.dialect, execute)
         assert isinstance(page, dict)
@@ -356,8 +390,8 @@ class SqlStore:
 
     def get(self, contact_id: int, id: int, typed: Query) -> Mapping[str, Any] | None:
         """Record ``id`` of the contact shaped by the query (``$select``, ``$load``), if it matches it."""
-        one = replace(_within(typed, contact_id, id), limit=None, skip=None)
-        statement = to_sql(one, dialect=self.db.dialect, schema=self.schema, paginate=False)
+        one = replace(typed, limit=None, skip=None)
+        statement = _bound(one, self.db.dialect, (contact_id, id), paginate=False)
         with self.db.transaction() as execute:
             rows = answer(statement, self.db.dialect, execute, paginate=False)
         assert isinstance(rows, list)
@@ -370,7 +404,7 @@ class SqlStore:
             The record as stored afterwards; None when the contact has no record ``id``.
         """
         d, m = self.db.dialect, self.db.mark
-        statement = to_sql(_within(Query(), contact_id, id), dialect=d, schema=self.schema, paginate=False)
+        statement = _bound(Query(), d, (contact_id, id), paginate=False)
         assert statement.sql is not None
         lock = " FOR UPDATE" if d.name == "postgres" else ""  # SQLite: BEGIN IMMEDIATE holds the file
         with self.db.transaction(write=True) as execute:
