@@ -11,6 +11,10 @@ contact 76 (each with a bearer token of their own):
   record read may be one no PATCH stored (a torn record, a mix of two PATCHes), and the final
   state of every record must be the one the PATCH that committed last stored (see
   ``_check_final`` for how "last" is decided without seeing the database's commit order).
+  Last, each record's whole history must be linearizable (``_linearizable``): some order of
+  its requests, each placed between its send and its answer, explains every answer by the
+  service's rules and ends in the final state. That catches lost, doubled and stale writes
+  that the final state alone hides.
 - ``test_patches_acknowledged_before_a_kill_survive_it``: one server, a few threads streaming
   PATCHes, the server SIGKILLed mid-stream, a new server started on the same database; every
   acknowledged PATCH must be there, a PATCH in flight at the kill may or may not be, and no
@@ -29,7 +33,7 @@ when ``completing_user_id`` and ``completed_at`` are both null): 24 of contact 7
 not (say, inactive with a ``completed_at`` and no ``completing_user_id``), and a PATCH that
 changes nothing keeps such a record as it is, so they would blur the check for torn records.
 
-Each engine takes about 10-15 s for both tests on a two-core machine.
+Each engine takes about 6-10 s for both tests on a two-core machine (the servers' start included).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import importlib.util
+import itertools
 import json
 import os
 import random
@@ -47,6 +52,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,6 +77,8 @@ CRASH_THREADS = 4
 CRASH_RECORDS_PER_THREAD = 8
 START_TIMEOUT = 60.0
 HTTP_TIMEOUT = 60.0
+_STATE_FIELDS = ("is_active", "completing_user_id", "completed_at")
+"""The fields a PATCH sets; no other may change."""
 
 Record = dict[str, Any]
 
@@ -165,7 +173,9 @@ def serving(place: Place, name: str) -> Iterator[Server]:
     out_path, err_path = place.folder / f"{name}.out", place.folder / f"{name}.err"
     argv = [sys.executable, "-m", "querylang", "serve", "--db", place.url, "--port", "0", "--threads", "8"]
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=environment())
+        process = subprocess.Popen(
+            argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=environment(), cwd=place.folder
+        )
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -366,7 +376,7 @@ def _check_final(record: int, final: Record, initial: Record, patches: list[Op])
             f"record {record}: its final state {_state(final)} was answered only to PATCHes that came back before "
             f"the last PATCH on it was sent (a lost update)"
         )
-    completions = [op for op in patches if op.body["is_active"] is False]
+    completions = [op for op in patches if op.body["is_active"] is False and isinstance(op.body["completed_at"], str)]
     if completions:
         latest = max(str(op.body["completed_at"]) for op in completions)
         if final["is_active"] is False and final["completed_at"] != latest:
@@ -382,6 +392,86 @@ def _check_final(record: int, final: Record, initial: Record, patches: list[Op])
                     f"at {latest} was sent (a lost update)"
                 )
     return problems
+
+
+State = tuple[object, object, object]
+LINEARIZE_BUDGET = 2_000_000
+"""The most steps ``_linearizable`` takes on one record before it gives up (it never needed 1% of it)."""
+
+
+def _step(state: State, op: Op) -> State | None:
+    """The record's state after ``op`` by the service's rules; None when its answer cannot follow ``state``.
+
+    A GET reads the state; a PATCH to true activates (both completion fields null); a PATCH to
+    false completes an active record as its user, at the server's time (the answer says which),
+    and leaves a completed one as it is, answering it.
+    """
+    seen = _state(op.body if op.value is not None else _read_body(op) or {})
+    if op.value is None:
+        return state if seen == state else None
+    if op.value is True:
+        return seen if seen == (True, None, None) else None
+    if state[0] is True:
+        return seen if seen[0] is False and seen[1] == op.user and isinstance(seen[2], str) else None
+    return state if seen == state else None
+
+
+def _linearizable(initial: State, ops: list[Op]) -> bool | None:
+    """Whether the requests on one record can be put in one order that respects real time and the service's rules.
+
+    This is the linearizability check of Wing and Gong with Lowe's cache, as Porcupine runs it:
+    each request took effect at one instant between ``sent`` and ``received``; find an order of
+    those instants in which every answer is what ``_step`` says from the state before it. The
+    last request must be a read of the final state. None: undecided within ``LINEARIZE_BUDGET``.
+    """
+    n = len(ops)
+    # Entries 2i (op i sent) and 2i+1 (op i answered), in time order; a tie puts the send first.
+    order = sorted(range(2 * n), key=lambda e: (ops[e // 2].sent if e % 2 == 0 else ops[e // 2].received, e % 2))
+    head = 2 * n
+    after, before = [0] * (2 * n + 1), [0] * (2 * n + 1)
+    chain = [head, *order]
+    for a, b in itertools.pairwise(chain):
+        after[a], before[b] = b, a
+    after[chain[-1]], before[head] = -1, chain[-1]
+    end = -1
+
+    def lift(e: int) -> None:
+        for x in (e, e + 1):
+            after[before[x]] = after[x]
+            if after[x] != end:
+                before[after[x]] = before[x]
+
+    def unlift(e: int) -> None:
+        for x in (e + 1, e):
+            after[before[x]] = x
+            if after[x] != end:
+                before[after[x]] = x
+
+    done, state = 0, initial
+    seen: set[tuple[int, State]] = set()
+    stack: list[tuple[int, State]] = []
+    entry = after[head]
+    for _ in range(LINEARIZE_BUDGET):
+        if after[head] == end:
+            return True
+        if entry % 2 == 0:  # a request not yet placed: place it here, if its answer fits
+            new = _step(state, ops[entry // 2])
+            if new is not None and (done | 1 << (entry // 2), new) not in seen:
+                seen.add((done | 1 << (entry // 2), new))
+                stack.append((entry, state))
+                done, state = done | 1 << (entry // 2), new
+                lift(entry)
+                entry = after[head]
+                continue
+            entry = after[entry]
+        else:  # an answer whose request is not placed: undo the last placement
+            if not stack:
+                return False
+            entry, state = stack.pop()
+            done &= ~(1 << (entry // 2))
+            unlift(entry)
+            entry = after[entry]
+    return None
 
 
 def test_concurrent_patches_on_two_servers_are_atomic_and_none_is_lost(place: Place) -> None:
@@ -456,14 +546,28 @@ def test_concurrent_patches_on_two_servers_are_atomic_and_none_is_lost(place: Pl
             if at < newest.get(op.record, ""):
                 problems.append(
                     f"record {op.record}: thread {log.thread} read a completion at {at} after one at "
-                    f"{newest[op.record]} (a stale read)"
+                    f"{newest[op.record]} (it went back: a stale read, or a completion overwritten by an older one)"
                 )
             newest[op.record] = max(at, newest.get(op.record, ""))
 
+    ended = time.monotonic()
+    undecided: list[int] = []
     for record in [HOT, *pool]:
         if finals[0][record] != finals[1][record]:
             problems.append(f"record {record}: the two servers read it differently at the end")
         problems += _check_final(record, finals[0][record], initial[record], patches.get(record, []))
+        history = [op for op in ops if op.record == record and op.status == 200]
+        history.append(Op(-1, -1, record, None, ended, time.time(), ended + 1, 200, finals[0][record]))
+        verdict = _linearizable(_state(initial[record]), history)
+        if verdict is False:
+            problems.append(
+                f"record {record}: no order of its {len(history)} requests within their times explains every "
+                "answer (not linearizable: a lost, stale or doubled write)"
+            )
+        elif verdict is None:
+            undecided.append(record)
+    if undecided:
+        warnings.warn(f"linearizability undecided within the budget for records {undecided}", stacklevel=1)
     untouched = [r for r in initial if r != HOT and r not in pool]
     problems += [f"record {r}: nobody patched it, yet it changed" for r in untouched if finals[0][r] != initial[r]]
 
@@ -473,9 +577,6 @@ def test_concurrent_patches_on_two_servers_are_atomic_and_none_is_lost(place: Pl
         f"{place.engine}: {len(problems)} problems in {count} PATCHes and {len(ops) - count} GETs "
         f"({took:.1f} s):\n" + "\n".join(problems[:25])
     )
-
-
-_STATE_FIELDS = ("is_active", "completing_user_id", "completed_at")
 
 
 # ---------------------------------------------------------------- 2. a killed server
