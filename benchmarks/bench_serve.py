@@ -1,7 +1,7 @@
 """``querylang serve --db`` under load: SQLite and PostgreSQL against the in-memory service, over HTTP.
 
 Run: ``python benchmarks/bench_serve.py [--records 1000000] [--contacts 10000] [--seconds 10]
-[--clients 8] [--threads 8] [--patch-share 0.1] [--skip postgres,memory] [--fresh]``.
+[--rounds 2] [--clients 8] [--threads 8] [--patch-share 0.1] [--skip postgres,memory] [--fresh]``.
 
 The data: ``--records`` records from ``examples/make_examples.py`` (3% of dates with an offset)
 over ``--contacts`` contacts with ids 1..C (the generator gives contact 1 some 70 shares and
@@ -9,24 +9,28 @@ every other one share: at 1,000,000 over 10,000, contact 1 has ~7,000 records an
 ~100 each), each owned by one of the users of ``examples/users.json`` in turn, with
 ``examples/teams.json``. The data folder and the SQLite database ``querylang db load`` makes of
 it are cached in ``/tmp/querylang-bench-serve/records-N-contacts-C-schema-V/`` (``--cache``), so
-that a rerun starts at once (the first run at 1,000,000 takes about a minute to make them);
-``--fresh`` makes them again. Every run serves a copy of the database, so its PATCHes never
-change the cache.
+that a rerun starts at once (making them at 1,000,000 takes about a minute); ``--fresh`` makes
+them again. Every run serves a copy of the database, so its PATCHes never change the cache.
 
-The servers, one after the other, each a process of its own with ``--threads`` (8) workers:
+The servers, each a process of its own with ``--threads`` (8) workers, started one after the
+other (each start timed while the others idle):
 
 - sqlite: ``python -m querylang serve --db COPY --port 0 --threads 8``, with a token per owner
   from ``Tokens(db).create``;
 - postgres: the same over a throwaway cluster of ``tests/support/postgres.py`` filled by
   ``querylang db load``. That cluster runs with ``fsync=off``; before serving it is switched to
-  PostgreSQL's defaults (``fsync``, ``synchronous_commit``, ``full_page_writes`` on), so that its
-  PATCHes are durable. Without PostgreSQL the reason is printed and it is skipped;
+  PostgreSQL's defaults (``fsync``, ``synchronous_commit``, ``full_page_writes`` on) and
+  checkpointed, so that its PATCHes are durable. Without PostgreSQL the reason is printed and
+  it is skipped;
 - memory (the baseline): this script with ``--serve-memory``, that is
   ``CampaignCommunications.from_folder`` on the same waitress server (``server.serve``, the
-  access log on stderr as ``querylang serve`` has it), the tokens from a file.
+  access log on stderr as ``querylang serve`` has it), the tokens from a file. At 1,000,000
+  records it takes some 20 s and 2.6 GB to start.
 
 The load: this process is the client, ``--clients`` (8) threads each with one kept-alive
-``http.client`` connection, for ``--seconds`` per phase after a warm-up of up to 2 s:
+``http.client`` connection. After a 2 s warm-up of each server come three phases of
+``--seconds`` per server, each cut in ``--rounds`` slices run against the servers in turn (so
+that a machine busy with something else slows them alike):
 
 - finds: only finds, each a random contact with its owner's token and one of ``FINDS`` (a
   filter, a sort and ``$limit=10``);
@@ -35,22 +39,25 @@ The load: this process is the client, ``--clients`` (8) threads each with one ke
 
 A PATCH flips ``is_active`` of a record of a sample (each client has records of its own, so
 every PATCH is a real write) and must answer 200 with the new value; anything else, and any
-failed find, counts as an error. Once the server is stopped (SIGTERM), every record whose last
-PATCH was answered is read back from the database: committed before the answer means there.
+find that does not answer 200 with a page, counts as an error. Once a server is stopped
+(SIGTERM), every record whose last PATCH was answered is read back from its database:
+committed before the answer means there.
 
 The machine has 2 cores: the client (one process, so at most about one core for its threads)
 and the server share them, so rates are those of this client on this machine; what compares is
-the ratio to the in-memory service, measured the same way in the same run. The CPU the server
-process and this process used in each phase is printed to show who was busy (PostgreSQL's own
-processes are not counted), and the server's own time per request, from its access log, beside
-the latency the client saw.
+the ratio to the in-memory service, measured the same way in the same run. Printed beside each
+phase: the CPU the server process and this process used (100% is one core; PostgreSQL's own
+processes are not counted) and the machine's busy time (200% is both cores, whoever used
+them), and the server's own time per request from its access log beside the latency the
+client saw (the difference is queueing, in the client and in the server).
 
 It prints per server: start-up (process start until the URL is printed, and until the first
 find is answered), requests per second, p50/p99 latency and errors per phase and kind, the
-resident memory after the load (``VmRSS``; ``VmHWM``, the peak) and the read-back; then each
-find's p50/p99 per server, and the targets of issue 14: on SQLite, find p99 within 2x of the
-in-memory service's, start-up under 1 s, resident memory under 300 MB at 1,000,000 records, and
-at least 300 durable PATCHes a second with no error; PostgreSQL beside it.
+resident memory after the load (``VmRSS``; ``VmHWM``, the peak), the read-back and what the
+server wrote on stderr besides its access log; then each find's p50/p99 per server, and the
+targets of issue 14: on SQLite, find p99 within 2x of the in-memory service's, start-up under
+1 s, resident memory under 300 MB at 1,000,000 records, and at least 300 durable PATCHes a
+second with no error; PostgreSQL beside it.
 """
 
 from __future__ import annotations
@@ -75,6 +82,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -283,7 +291,18 @@ class Phase:
     samples: list[Sample]
     server_cpu: float
     client_cpu: float
+    machine_cpu: float  # every core's busy time (both cores busy: 2 s a second)
     server_ms: dict[str, list[float]]  # "GET"/"PATCH" -> the server's own times, from its access log
+
+    def add(self, other: Phase) -> None:
+        """Count another slice of the same phase in this one."""
+        self.seconds += other.seconds
+        self.samples += other.samples
+        self.server_cpu += other.server_cpu
+        self.client_cpu += other.client_cpu
+        self.machine_cpu += other.machine_cpu
+        for method, times in other.server_ms.items():
+            self.server_ms[method] = sorted(self.server_ms.get(method, []) + times)
 
 
 def run_phase(name: str, server: Server, work: Workload, *, seconds: float, patch_share: float, seed: int) -> Phase:
@@ -311,7 +330,7 @@ def run_phase(name: str, server: Server, work: Workload, *, seconds: float, patc
     for thread in threads:
         thread.start()
     log_from = server.log.stat().st_size
-    server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
+    server_cpu, client_cpu, machine_cpu = cpu_seconds(server.process.pid), time.process_time(), busy_seconds()
     barrier.wait()
     start = time.perf_counter()
     for thread in threads:
@@ -319,8 +338,9 @@ def run_phase(name: str, server: Server, work: Workload, *, seconds: float, patc
     elapsed = time.perf_counter() - start
     server_cpu = cpu_seconds(server.process.pid) - server_cpu
     client_cpu = time.process_time() - client_cpu
+    machine_cpu = busy_seconds() - machine_cpu
     samples = [s for out in results for s in out]
-    return Phase(name, elapsed, samples, server_cpu, client_cpu, access_times(server.log, log_from))
+    return Phase(name, elapsed, samples, server_cpu, client_cpu, machine_cpu, access_times(server.log, log_from))
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -390,6 +410,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def busy_seconds() -> float:
+    """CPU time every core spent on anything but idling (and waiting for the disk) so far, from ``/proc/stat``."""
+    try:
+        ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return math.nan
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle and iowait
+
+
 def memory_mb(pid: int) -> tuple[float, float]:
     """``VmRSS`` and ``VmHWM`` (the peak) of a process, in MB (10^6 bytes)."""
     found = {"VmRSS": math.nan, "VmHWM": math.nan}
@@ -451,6 +480,7 @@ class Result:
 
     name: str
     server: Server
+    work: Workload
     phases: list[Phase] = field(default_factory=list)
     rss_mb: float = math.nan
     peak_mb: float = math.nan
@@ -467,13 +497,21 @@ class Result:
                 return len(chosen), errors, len(chosen) / p.seconds, percentile(ms, 0.5), percentile(ms, 0.99)
         return 0, 0, math.nan, math.nan, math.nan
 
+    def add(self, phase: Phase) -> None:
+        """Count a slice of a phase."""
+        for p in self.phases:
+            if p.name == phase.name:
+                p.add(phase)
+                return
+        self.phases.append(phase)
+
     def errors(self) -> int:
         """Failed requests in every phase."""
         return sum(s.error is not None for p in self.phases for s in p.samples)
 
 
-def measure(name: str, argv: list[str], log: Path, work: Workload, args: argparse.Namespace) -> Result:
-    """Start the server, time its start, run the phases, read its memory, stop it."""
+def launch(name: str, argv: list[str], log: Path, work: Workload) -> Result:
+    """Start a server and time its start: until its URL is printed, and until the first find is answered."""
     contact = work.contacts[1 % len(work.contacts)]  # a contact of typical size (contact 1 is the big one)
     first_query = f"/contacts/{contact}/campaign-communications?{FIND_ITEMS[0][1]}"
 
@@ -485,20 +523,33 @@ def measure(name: str, argv: list[str], log: Path, work: Workload, args: argpars
             raise RuntimeError(f"the first find answered {status}: {body[:300]!r}")
 
     server = start_server(argv, log, STARTS[name], first)
-    result = Result(name, server)
-    try:
-        print(
-            f"  start-up: URL printed after {server.url_seconds:.2f} s, first find answered after "
-            f"{server.first_seconds:.2f} s ({server.url})"
-        )
-        run_phase("warm-up", server, work, seconds=min(2.0, args.seconds), patch_share=args.patch_share, seed=99)
-        for seed, (phase, share) in enumerate((("finds", 0.0), ("mixed", args.patch_share), ("patches", 1.0))):
-            result.phases.append(run_phase(phase, server, work, seconds=args.seconds, patch_share=share, seed=seed))
-        result.rss_mb, result.peak_mb = memory_mb(server.process.pid)
-    finally:
-        stop(server.process)
-    result.notes = log_notes(log)
-    return result
+    print(
+        f"  start-up: URL printed after {server.url_seconds:.2f} s, first find answered after "
+        f"{server.first_seconds:.2f} s ({server.url}, pid {server.process.pid})"
+    )
+    return Result(name, server, work)
+
+
+PHASES = ("finds", "mixed", "patches")
+
+
+def load(results: dict[str, Result], args: argparse.Namespace) -> None:
+    """A warm-up, then each phase in ``--rounds`` slices, the servers in turn within each round."""
+    for result in results.values():
+        run_phase("warm-up", result.server, result.work, seconds=2.0, patch_share=args.patch_share, seed=99)
+    shares = {"finds": 0.0, "mixed": args.patch_share, "patches": 1.0}
+    for seed, phase in enumerate(PHASES):
+        for round in range(args.rounds):
+            for result in results.values():
+                part = run_phase(
+                    phase,
+                    result.server,
+                    result.work,
+                    seconds=args.seconds / args.rounds,
+                    patch_share=shares[phase],
+                    seed=seed * 100 + round,
+                )
+                result.add(part)
 
 
 def read_back(url: str, work: Workload) -> tuple[int, int, int]:
@@ -535,7 +586,7 @@ def make_tokens(url: str, users: set[int]) -> dict[int, str]:
 def show(result: Result) -> None:
     print(
         f"  {'phase':<8} {'kind':<6} {'requests':>9} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
-        f"   {'server p50/p99 ms':>17}   {'CPU server':>10} {'client':>6}"
+        f"   {'server p50/p99 ms':>17}   {'CPU server':>10} {'client':>6} {'machine':>7}"
     )
     for p in result.phases:
         kinds = [k for k in ("find", "patch") if any(s.kind == k for s in p.samples)]
@@ -543,6 +594,7 @@ def show(result: Result) -> None:
             count, errors, rate, p50, p99 = result.stats(p.name, kind)
             own = p.server_ms.get("GET" if kind == "find" else "PATCH", [])
             cpu = f"   {p.server_cpu / p.seconds:>10.0%} {p.client_cpu / p.seconds:>6.0%}" if n == 0 else ""
+            cpu += f" {p.machine_cpu / p.seconds:>7.0%}" if n == 0 else ""
             head = f"  {p.name if n == 0 else '':<8} {kind:<6} {count:>9,} {errors:>6} {rate:>8.1f}"
             print(f"{head} {p50:>8.2f} {p99:>8.2f}   {percentile(own, 0.5):>8.2f}/{percentile(own, 0.99):<8.2f}{cpu}")
     print(f"  resident memory after the load: {result.rss_mb:.0f} MB (peak {result.peak_mb:.0f} MB)")
@@ -566,7 +618,7 @@ def show_durable(durable: tuple[int, int, int]) -> None:
 
 
 @contextlib.contextmanager
-def postgres_database(folder: Path) -> Iterator[tuple[str, Any] | None]:
+def postgres_database(folder: Path) -> Iterator[str | None]:
     """A throwaway cluster with the folder loaded by ``querylang db load``, durable settings on; None without."""
     from bench_sql import _postgres
 
@@ -601,23 +653,31 @@ def postgres_database(folder: Path) -> Iterator[tuple[str, Any] | None]:
             connection.execute("CHECKPOINT")
         shown = f"{found[0]}, {found[1]}" if found else "?"
         print(f"  fsync, synchronous_commit: {shown}; CHECKPOINT in {time.perf_counter() - start:.1f} s")
-        yield url, cluster
+        yield url
     finally:
         cluster.stop()
 
 
-def analyzed(url: str) -> str:
-    """When PostgreSQL last analyzed the records' table (querylang db load does not)."""
+def analyzed(url: str, since: datetime) -> str:
+    """When PostgreSQL last analyzed the records' table, against ``since`` (``querylang db load`` does not).
+
+    Until then its plans have no statistics, and a find sorted on ``send_at`` may walk that
+    index backwards over the whole table instead of reading the contact's records.
+    """
     import psycopg
 
     with psycopg.connect(url) as connection:
         row = connection.execute(
-            "SELECT last_analyze, last_autoanalyze FROM pg_stat_user_tables WHERE relname = 'campaign_communications'"
+            "SELECT last_analyze, last_autoanalyze, last_autovacuum FROM pg_stat_user_tables "
+            "WHERE relname = 'campaign_communications'"
         ).fetchone()
     if row is None or (row[0] is None and row[1] is None):
-        return "never analyzed during the run (its plans had no statistics)"
-    when = row[0] or row[1]
-    return f"analyzed by {'ANALYZE' if row[0] else 'autovacuum'} at {when:%H:%M:%S} UTC"
+        return "not analyzed before the end (no statistics for its plans all along)"
+    when: datetime = row[0] or row[1]
+    at = (when - since).total_seconds()
+    told = f"{at:.0f} s into the load phases" if at >= 0 else f"{-at:.0f} s before the load phases"
+    vacuumed = f"; autovacuum ran at {row[2]:%H:%M:%S}" if row[2] is not None else ""
+    return f"analyzed by {'ANALYZE' if row[0] else 'autovacuum'} {told} ({when:%H:%M:%S} UTC){vacuumed}"
 
 
 # ---------------------------------------------------------------- the in-memory server
@@ -698,6 +758,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per phase (default 10)")
     parser.add_argument("--clients", type=int, default=8, help="client threads, one connection each (default 8)")
     parser.add_argument("--threads", type=int, default=8, help="the servers' worker threads (default 8)")
+    parser.add_argument("--rounds", type=int, default=2, help="slices of each phase, servers in turn (default 2)")
     parser.add_argument("--patch-share", type=float, default=0.1, help="PATCHes in the mixed phase (default 0.1)")
     parser.add_argument("--skip", default="", help="servers to leave out: sqlite, postgres, memory (commas)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/querylang-bench-serve"), help="the data's cache")
@@ -725,36 +786,31 @@ def main() -> None:
         f"({args.patch_share:.0%} PATCHes), patches; {len(records):,} records to PATCH"
     )
     print(
-        "  latency as the client saw it; server p50/p99: the app's own time from the access log; "
-        "CPU: the server process's and this process's CPU time over the phase (100% = one core)"
+        "  latency as the client saw it; server p50/p99: the app's own time from the access log; CPU: the "
+        "server process's and this process's over the phase (100% = one core), and the machine's (both: 200%)"
     )
+    print(f"  load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     results: dict[str, Result] = {}
     users = set(owners.values())
-    with tempfile.TemporaryDirectory(prefix="querylang-bench-serve-") as tmp:
+    databases: dict[str, str] = {}  # the URLs to read the PATCHes back from
+    with tempfile.TemporaryDirectory(prefix="querylang-bench-serve-") as tmp, contextlib.ExitStack() as stack:
         run = Path(tmp)
+        serve = [sys.executable, "-m", "querylang", "serve", "--port", "0", "--threads", str(args.threads), "--db"]
         if "sqlite" not in skip:
-            print("\nsqlite: querylang serve --db (a copy of the cached database; WAL, synchronous=NORMAL)")
-            copy = run / "records.sqlite"
-            shutil.copyfile(pristine, copy)
-            work = Workload(records, args.clients, owners, make_tokens(str(copy), users))
-            argv = [sys.executable, "-m", "querylang", "serve", "--db", str(copy), "--port", "0"]
-            result = measure("sqlite", [*argv, "--threads", str(args.threads)], run / "sqlite.log", work, args)
-            result.durable = read_back(str(copy), work)
-            show(result)
-            results["sqlite"] = result
-            copy.unlink()
+            print("\nsqlite: querylang serve --db COPY (a copy of the cached database; WAL, synchronous=NORMAL)")
+            databases["sqlite"] = str(run / "records.sqlite")
+            shutil.copyfile(pristine, databases["sqlite"])
+            work = Workload(records, args.clients, owners, make_tokens(databases["sqlite"], users))
+            results["sqlite"] = launch("sqlite", [*serve, databases["sqlite"]], run / "sqlite.log", work)
+            stack.callback(stop, results["sqlite"].server.process)
         if "postgres" not in skip:
             print("\npostgres: querylang serve --db postgresql://... (a throwaway cluster)")
-            with postgres_database(folder) as found:
-                if found is not None:
-                    url, _cluster = found
-                    work = Workload(records, args.clients, owners, make_tokens(url, users))
-                    argv = [sys.executable, "-m", "querylang", "serve", "--db", url, "--port", "0"]
-                    result = measure("postgres", [*argv, "--threads", str(args.threads)], run / "pg.log", work, args)
-                    result.durable = read_back(url, work)
-                    show(result)
-                    print(f"  the records' table: {analyzed(url)}")
-                    results["postgres"] = result
+            url = stack.enter_context(postgres_database(folder))
+            if url is not None:
+                databases["postgres"] = url
+                work = Workload(records, args.clients, owners, make_tokens(url, users))
+                results["postgres"] = launch("postgres", [*serve, url], run / "postgres.log", work)
+                stack.callback(stop, results["postgres"].server.process)
         if "memory" not in skip:
             print("\nmemory: CampaignCommunications.from_folder on the same server (this script --serve-memory)")
             tokens = {user: secrets.token_urlsafe(32) for user in sorted(users)}
@@ -763,8 +819,25 @@ def main() -> None:
             work = Workload(records, args.clients, owners, tokens)
             argv = [sys.executable, str(Path(__file__).resolve()), "--serve-memory", str(folder)]
             argv += ["--tokens-file", str(tokens_file), "--threads", str(args.threads)]
-            results["memory"] = measure("memory", argv, run / "memory.log", work, args)
-            show(results["memory"])
+            results["memory"] = launch("memory", argv, run / "memory.log", work)
+            stack.callback(stop, results["memory"].server.process)
+        if not results:
+            return
+        slices = f"{args.rounds} slices of {args.seconds / args.rounds:g} s" if args.rounds > 1 else "one slice"
+        print(f"\nunder load: each phase in {slices} per server, the servers in turn ({', '.join(results)})")
+        since = datetime.now(UTC)
+        load(results, args)
+        for result in results.values():
+            result.rss_mb, result.peak_mb = memory_mb(result.server.process.pid)
+        for name, result in results.items():
+            stop(result.server.process)
+            result.notes = log_notes(result.server.log)
+            if name in databases:
+                result.durable = read_back(databases[name], result.work)
+            print(f"\n{name}")
+            show(result)
+            if name == "postgres":
+                print(f"  the records' table: {analyzed(databases[name], since)}")
     if results:
         summary(results, args.records)
 

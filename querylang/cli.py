@@ -116,6 +116,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     handler = logging.StreamHandler(sys.stderr)
     ACCESS_LOG.addHandler(handler)
     ACCESS_LOG.setLevel(logging.INFO)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth" under any load
     options = {"host": args.host, "port": args.port, "threads": args.threads, "on_ready": _print_urls}
     try:
         if args.db is not None:

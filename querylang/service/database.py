@@ -75,6 +75,9 @@ class Database:
         self._local = threading.local()
         self._opened: list[Any] = []
         self._lock = threading.Lock()
+        # SQLite's writers wait for one another by sleeping and retrying (up to 100 ms at a time);
+        # within one process they queue on this lock instead, and only other processes sleep.
+        self._writer = threading.Lock()
         self.mark = "%s" if self._postgres else "?"  # the parameter placeholder
 
     def __repr__(self) -> str:
@@ -132,13 +135,14 @@ class Database:
                 with _driver_errors(self.dialect), connection.transaction():
                     yield self.execute
                 return
-            self.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield self.execute
-            except BaseException:
-                connection.rollback()
-                raise
-            self.execute("COMMIT")
+            with self._writer if write else contextlib.nullcontext():
+                self.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield self.execute
+                except BaseException:
+                    connection.rollback()
+                    raise
+                self.execute("COMMIT")
         finally:
             self._local.open = False
 
@@ -292,6 +296,7 @@ def load_data(db: Database, data: Folder) -> dict[str, int]:
             )
         users = load_users(db.connection(), data.users, db.dialect)
         count = load_records(db.connection(), records, db.dialect)
+    db.execute("ANALYZE")  # the planner's statistics: without them PostgreSQL walks send_at's index
     return {"records": count, "contacts": len(data.contacts), "teams": len(data.teams), "users": users}
 
 
