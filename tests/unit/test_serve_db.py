@@ -263,7 +263,7 @@ def test_schemathesis_finds_no_5xx_and_no_answer_off_the_document(tmp_path: Path
                 )
                 @given(case=strategy)
                 def run(case: Any) -> None:
-                    before = made.service.get(76, RECORD)
+                    before = made.db.execute("SELECT * FROM campaign_communications ORDER BY _ordinal")
                     # positive_data_acceptance expects every schema-valid request to pass, but
                     # parameters also constrain each other (a field given both as a value and
                     # with operators, a repeated key), which OpenAPI cannot say: a 400 there is right.
@@ -272,8 +272,8 @@ def test_schemathesis_finds_no_5xx_and_no_answer_off_the_document(tmp_path: Path
                     )
                     seen.append(response.status_code)
                     assert response.status_code < 500, (case.path, case.query, response.text)
-                    if response.status_code >= 400:  # a refused request changes nothing
-                        assert made.service.get(76, RECORD) == before
+                    if response.status_code >= 400:  # a refused request changes no record
+                        assert made.db.execute("SELECT * FROM campaign_communications ORDER BY _ordinal") == before
 
                 run()
     finally:
