@@ -18,6 +18,7 @@ __all__ = [
     "RecordError",
     "SchemaError",
     "Severity",
+    "first_line",
     "render",
     "render_shown",
     "split_shown",
@@ -194,3 +195,9 @@ class RecordError(QueryError):
         """The same problems, naming the record by its index in the input (counting from 0)."""
         named = [Diagnostic(d.code, f"record {index}: {d.message}", d.span, d.hint) for d in self.diagnostics]
         return RecordError(named)
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of another library's exception (a driver's, say), or its class name when it says nothing."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -14,12 +14,38 @@ literal runs at fixed offsets (the ``_`` between them are gaps), found with ``st
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["EscapeAtEnd", "ends_with_lone_escape", "fold_case", "like_matcher", "like_plan", "postgres_like"]
+__all__ = [
+    "EscapeAtEnd",
+    "ends_with_lone_escape",
+    "fold_case",
+    "like_matcher",
+    "like_plan",
+    "like_tokens",
+    "postgres_like",
+]
 
 _SPECIAL = re.compile(r"\\.|%+|_+", re.DOTALL)  # an escape, a run of %, a run of _
+
+
+def like_tokens(pattern: str) -> Iterator[tuple[str, str]]:
+    r"""A LIKE pattern as its parts, in order: ``("text", run)``, ``("escaped", char)``, ``("%", run)``, ``("_", run)``.
+
+    ``list(like_tokens(r"a\%b%%_"))`` is ``[("text", "a"), ("escaped", "%"), ("text", "b"),
+    ("%", "%%"), ("_", "_")]``. A lone backslash at the end is text. The engines that write a
+    pattern in their own terms (SQLite's GLOB, Spark's escapes) read it through this.
+    """
+    i = 0
+    for m in _SPECIAL.finditer(pattern):
+        if m.start() > i:
+            yield "text", pattern[i : m.start()]
+        i = m.end()
+        token = m.group()
+        yield ("escaped", token[1]) if token[0] == "\\" else (token[0], token)
+    if i < len(pattern):
+        yield "text", pattern[i:]
 
 
 class _Piece:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..ast import AllOf, Compare, Op, Query, and_
-from ..errors import Diagnostic
+from ..errors import Diagnostic, first_line
 from ..memory.compile import Compiled
 from ..page import Page
 from ..schema import CONTACT_COMMUNICATIONS, Schema
@@ -99,14 +99,14 @@ class Database:
             try:
                 return psycopg.connect(self.url, autocommit=True, options="-c TimeZone=UTC")
             except psycopg.Error as error:
-                raise DatabaseError(f"cannot connect to PostgreSQL: {_first_line(error)}") from None
+                raise DatabaseError(f"cannot connect to PostgreSQL: {first_line(error)}") from None
         try:
             connection = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA journal_mode = WAL")  # readers never wait for the writer
             connection.execute("PRAGMA synchronous = NORMAL")  # a commit survives a killed process
         except sqlite3.Error as error:
-            raise DatabaseError(f"cannot open the SQLite database {self._path}: {_first_line(error)}") from None
+            raise DatabaseError(f"cannot open the SQLite database {self._path}: {first_line(error)}") from None
         register(connection)
         return connection
 
@@ -194,12 +194,7 @@ def _driver_errors(d: Dialect) -> Iterator[None]:
     try:
         yield
     except psycopg.Error as error:
-        raise EngineError([Diagnostic("engine-error", f"{d.name}: {_first_line(error)}")]) from error
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+        raise EngineError([Diagnostic("engine-error", f"{d.name}: {first_line(error)}")]) from error
 
 
 # ---------------------------------------------------------------- making and filling

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from ..ast import AllOf, AnyOf, Compare, Expr, Membership, Op, Query
 from ..errors import Diagnostic, QueryValidationError
+from ..like import like_tokens
 from ..page import NO_MAX, page_limits, unbounded
 from ..schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema
 from ..validate import lone_escapes, validate
@@ -297,15 +298,9 @@ def plain_escapes(pattern: str) -> str:
 
     ``plain_escapes(r"a\b\%")`` is ``r"ab\%"``.
     """
-    out: list[str] = []
-    chars = iter(pattern)
-    for c in chars:
-        if c == "\\":
-            c = next(chars)
-            out.append("\\" + c if c in "%_\\" else c)
-        else:
-            out.append(c)
-    return "".join(out)
+    return "".join(
+        "\\" + text if kind == "escaped" and text in "%_\\" else text for kind, text in like_tokens(pattern)
+    )
 
 
 def _refuse_text_relations(schema: Schema, fields: list[str]) -> None:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..ast import Membership, Query, conditions
-from ..errors import Diagnostic, QueryValidationError
+from ..errors import Diagnostic, QueryValidationError, first_line
 from ..records import FileInfo, InputError, RecordReader, csv_header, file_info
 from ..schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema, ValueProblem
 from ..values import FarInstant
@@ -391,8 +391,7 @@ def _load(connection: Any, sources: list[_Sql], fields: Sequence[Field]) -> None
                 [p for s in sources for p in s.params],
             )
         except Exception as error:  # duckdb.Error: what its readers refuse (bad JSON, a ragged CSV row, ...)
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise _not_exact(f"DuckDB cannot read the files as find does: {reason}") from error
+            raise _not_exact(f"DuckDB cannot read the files as find does: {first_line(error)}") from error
     with engine_errors(_D):
         connection.execute(f"CREATE TEMP VIEW {_TABLE} AS SELECT rowid AS {ORDINAL}, * FROM {_ROWS}")
 

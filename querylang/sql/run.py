@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..ast import Query
-from ..errors import Diagnostic, QueryError
+from ..errors import Diagnostic, QueryError, first_line
 from ..page import Page
 from ..schema import Schema
 from . import dialects
@@ -53,8 +53,7 @@ def engine_errors(d: Dialect) -> Iterator[None]:
     except QueryError:
         raise
     except Exception as error:  # the drivers' own classes: sqlite3.Error, psycopg.Error, duckdb.Error
-        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise EngineError([Diagnostic("engine-error", f"{d.name}: {text}")]) from error
+        raise EngineError([Diagnostic("engine-error", f"{d.name}: {first_line(error)}")]) from error
 
 
 def rows_of(statement: Statement, d: Dialect, raw: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:

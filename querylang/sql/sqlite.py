@@ -12,7 +12,7 @@ import functools
 import sqlite3
 from collections.abc import Callable
 
-from ..like import like_matcher
+from ..like import like_matcher, like_tokens
 
 __all__ = ["ILIKE_FUNCTION", "register", "to_glob"]
 
@@ -27,17 +27,13 @@ def to_glob(pattern: str) -> str:
     (``compile`` refuses those first).
     """
     out: list[str] = []
-    chars = iter(pattern)
-    for c in chars:
-        if c == "\\":
-            c = next(chars)
-            out.append(_GLOB_LITERAL.get(c, c))
-        elif c == "%":
-            out.append("*")
-        elif c == "_":
-            out.append("?")
+    for kind, text in like_tokens(pattern):
+        if kind == "%":
+            out.append("*" * len(text))
+        elif kind == "_":
+            out.append("?" * len(text))
         else:
-            out.append(_GLOB_LITERAL.get(c, c))
+            out.extend(_GLOB_LITERAL.get(c, c) for c in text)
     return "".join(out)
 
 
