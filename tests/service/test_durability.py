@@ -21,12 +21,12 @@ contact 76 (each with a bearer token of their own):
   record may be half written. Afterwards every record can still be patched (no lock outlived
   the killed process).
 
-Contact 76 is owned by user 99; the users who may use it are its owner, the members of team 1
-(the owner's team: 99, 76, 4, 3, 12), its assigned user (76) and the users it is shared with
-(3): five users in all. The concurrency test runs 8 threads, so threads 5-7 act as users 3, 4
-and 12 again, each with a token of its own (``_allowed_users`` computes the set from the
-example files). Records shared by two threads of one user are handled by the criteria below,
-which never assume that a ``completing_user_id`` names one thread.
+Contact 76 is owned by user 99; in ``examples/`` five users may use it (its owner, the members
+of the owner's team, its assigned user, the users it is shared with). The databases here load a
+copy of ``examples/`` in which contact 76 is also shared with more of the example users, so that
+each of the 8 threads acts as a different user (``_data`` makes the copy, ``_allowed_users``
+computes the set from it). The criteria below never assume that a ``completing_user_id`` names
+one thread all the same.
 
 The pools hold only records that are consistent in the example data (``is_active`` true exactly
 when ``completing_user_id`` and ``completed_at`` are both null): 24 of contact 76's records are
@@ -108,10 +108,28 @@ class Place:
             db.close()
 
 
-def _allowed_users() -> list[int]:
-    """The users who may use contact 76: its owner, the owner's team mates, its assignee, those it is shared with."""
+def _data(folder: Path) -> Path:
+    """A copy of ``examples/`` where contact 76 is shared with enough users for one per thread."""
+    data = folder / "data"
+    data.mkdir()
+    for name in ("campaign-communications.jsonl", "users.json", "teams.json"):
+        (data / name).write_bytes((EXAMPLES / name).read_bytes())
     contacts = json.loads((EXAMPLES / "contacts.json").read_text(encoding="utf-8"))
-    teams = json.loads((EXAMPLES / "teams.json").read_text(encoding="utf-8"))
+    everyone = sorted(u["id"] for u in json.loads((EXAMPLES / "users.json").read_text(encoding="utf-8")))
+    (data / "contacts.json").write_text(json.dumps(contacts), encoding="utf-8")
+    allowed = set(_allowed_users(data))
+    contact = next(c for c in contacts if c["id"] == CONTACT)
+    contact["shared_with_user_ids"] = sorted(
+        {*contact["shared_with_user_ids"], *[u for u in everyone if u not in allowed][: THREADS - len(allowed)]}
+    )
+    (data / "contacts.json").write_text(json.dumps(contacts), encoding="utf-8")
+    return data
+
+
+def _allowed_users(data: Path = EXAMPLES) -> list[int]:
+    """The users who may use contact 76: its owner, the owner's team mates, its assignee, those it is shared with."""
+    contacts = json.loads((data / "contacts.json").read_text(encoding="utf-8"))
+    teams = json.loads((data / "teams.json").read_text(encoding="utf-8"))
     contact = next(c for c in contacts if c["id"] == CONTACT)
     owner = contact["owner_user_id"]
     users = {owner, *contact["shared_with_user_ids"]}
@@ -143,12 +161,13 @@ def place(request: pytest.FixtureRequest) -> Iterator[Place]:
             url = cluster.dsn(name)
         from querylang.service.database import Database, load
 
+        data = _data(folder)
         db = Database(url)
         try:
-            load(db, EXAMPLES)
+            load(db, data)
         finally:
             db.close()
-        yield Place(engine, url, folder, _allowed_users())
+        yield Place(engine, url, folder, _allowed_users(data))
 
 
 @dataclass
@@ -475,9 +494,8 @@ def _linearizable(initial: State, ops: list[Op]) -> bool | None:
 
 
 def test_concurrent_patches_on_two_servers_are_atomic_and_none_is_lost(place: Place) -> None:
-    # Five users may use contact 76 (see the module's docstring): threads 5-7 act as users
-    # already taken, each with a token of its own.
-    users = [place.users[i % len(place.users)] for i in range(THREADS)]
+    users = place.users[:THREADS]  # a different user for each thread (see the module's docstring)
+    assert len(set(users)) == THREADS
     tokens = place.tokens(users)
     with serving(place, "first") as first, serving(place, "second") as second:
         servers = [first, second]
