@@ -694,6 +694,7 @@ def serve_memory(folder: str, tokens_file: str, threads: int) -> None:
     users = {str(token): int(user) for token, user in json.loads(Path(tokens_file).read_text()).items()}
     ACCESS_LOG.addHandler(logging.StreamHandler(sys.stderr))
     ACCESS_LOG.setLevel(logging.INFO)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # as querylang serve has it
     service = CampaignCommunications.from_folder(folder)
     serve(service, tokens=users.get, port=0, threads=threads, on_ready=lambda url: print(url, flush=True))
 
