@@ -250,21 +250,32 @@ def _dispatch(
     route = _ROUTE.fullmatch(path)
     assert route is not None  # _allowed found it
     contact_id, id_text = int(route.group(1)), route.group(2)
-    # The order is fixed: 401, then 403 (or 404 for the trusted), then 400, then data.
+    # The order is fixed: 401, then 403 (or 404 for the trusted), then 400, then data. The
+    # service checks the route before it reads the query or the body; a query string or body
+    # that cannot even be read is refused here only once the route would have been.
     user_id = _user(environ, tokens)
-    service.check_route(contact_id, user_id)
+    reading = method in ("GET", "HEAD")
+    try:
+        sent = _query(environ) if reading else _patch_body(environ)
+    except ServiceError:
+        service.check_route(contact_id, user_id)
+        raise
     answer: object
-    if method in ("GET", "HEAD"):
-        text = _query(environ)
+    if reading:
+        assert isinstance(sent, str)
         if id_text is None:
-            answer, warnings = service.find_with_warnings(contact_id, text, user_id=user_id)
+            answer, warnings = service.find_with_warnings(contact_id, sent, user_id=user_id)
         else:
-            answer, warnings = service.get_with_warnings(contact_id, int(id_text), text, user_id=user_id)
+            answer, warnings = service.get_with_warnings(contact_id, int(id_text), sent, user_id=user_id)
         return answer, _warnings_header(warnings)
+    answer, found = service.patch(contact_id, int(id_text), sent, user_id=user_id)
+    return answer, _warnings_header(found)
+
+
+def _patch_body(environ: dict[str, Any]) -> object:
     if environ.get("QUERY_STRING"):
         raise BadRequest("invalid query: a PATCH here takes no query string")
-    answer, found = service.patch(contact_id, int(id_text), _body(environ), user_id=user_id)
-    return answer, _warnings_header(found)
+    return _body(environ)
 
 
 def _warnings_header(warnings: Sequence[Diagnostic]) -> list[tuple[str, str]]:

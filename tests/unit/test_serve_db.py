@@ -303,3 +303,6 @@ def test_a_missing_contact_and_one_the_user_may_not_read_cost_the_same_reads(
     world.call("/contacts/999999/campaign-communications", "$limit=1", who="owner")  # does not exist
     missing = [sql for sql in ran if "tokens" not in sql]
     assert theirs_not == missing and len(missing) == 2
+    ran.clear()
+    assert world.call(BASE, "$limit=1")[0] == 200
+    assert len([sql for sql in ran if "FROM contacts" in sql]) == 1  # the route is read once a request
