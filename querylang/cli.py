@@ -120,8 +120,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     options = {"host": args.host, "port": args.port, "threads": args.threads, "on_ready": _print_urls}
     try:
         if args.db is not None:
-            db = Database(args.db)
-            service = CampaignCommunications.from_database(args.db)
+            db = Database(args.db)  # one set of connections for the service and its tokens
+            service = CampaignCommunications.from_database(db)
             serve(service, tokens=Tokens(db).user_for, **options)
             return 0
         with demo(args.data) as (service, tokens, issued):

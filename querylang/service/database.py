@@ -25,14 +25,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..ast import AllOf, Compare, Op, Query, and_
+from ..ast import Compare, Op, Query, and_
 from ..errors import Diagnostic, first_line
 from ..memory.compile import Compiled
 from ..page import Page
-from ..schema import CONTACT_COMMUNICATIONS, Schema
+from ..schema import CONTACT_COMMUNICATIONS, FieldType, Schema
 from ..sql import DIALECTS, Dialect, EngineError, Statement, create_table, load_records, load_users, to_sql
 from ..sql.dialects import require
-from ..sql.run import answer, rows_of
+from ..sql.run import answer, engine_errors, rows_of
 from ..sql.sqlite import register
 from ..sql.tables import record_row
 from ..validate import validate
@@ -112,7 +112,7 @@ class Database:
 
     def execute(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> list[Sequence[Any]]:
         """Run one statement on this thread's connection; the rows it returns."""
-        with _engine(self.dialect):
+        with engine_errors(self.dialect):
             cursor = self.connection().cursor()
             cursor.execute(sql, params)
             return list(cursor.fetchall()) if cursor.description is not None else []
@@ -180,14 +180,6 @@ class Database:
 
 
 @contextlib.contextmanager
-def _engine(d: Dialect) -> Iterator[None]:
-    from ..sql.run import engine_errors
-
-    with engine_errors(d):
-        yield
-
-
-@contextlib.contextmanager
 def _driver_errors(d: Dialect) -> Iterator[None]:
     """The driver's own errors (a failed commit) as ``EngineError``; any other goes through as it is."""
     psycopg = require("psycopg", "postgres")
@@ -201,7 +193,7 @@ def _driver_errors(d: Dialect) -> Iterator[None]:
 
 
 def _tables(db: Database) -> list[str]:
-    big = db.dialect.types[SCHEMA.field("id").type]  # type: ignore[union-attr]
+    big = db.dialect.types[FieldType.INTEGER]
     strict = " STRICT" if db.dialect.name == "sqlite" else ""
     return [
         f"CREATE TABLE querylang_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL){strict}",
@@ -272,7 +264,7 @@ def load_data(db: Database, data: Folder) -> dict[str, int]:
         if execute("SELECT COUNT(*) FROM campaign_communications", ())[0][0]:
             raise DataError(f"{db!r} holds records already: load a folder into a new database")
         cursor = db.connection().cursor()
-        with _engine(db.dialect):
+        with engine_errors(db.dialect):
             cursor.executemany(
                 f"INSERT INTO contacts (id, owner_user_id, assigned_user_id, shared_with_user_ids) "
                 f"VALUES ({m}, {m}, {m}, {m})",
@@ -300,10 +292,8 @@ def load_data(db: Database, data: Folder) -> dict[str, int]:
 
 def _within(typed: Query, contact_id: int, id: int | None = None) -> Query:
     """The query with the route's contact (and one record's id) as conditions of its ``WHERE``."""
-    route: list[Compare] = [Compare("contact_id", Op.EQ, contact_id)]
-    if id is not None:
-        route.append(Compare("id", Op.EQ, id))
-    return replace(typed, where=and_(AllOf(tuple(route)) if len(route) > 1 else route[0], typed.where))
+    record = None if id is None else Compare("id", Op.EQ, id)
+    return replace(typed, where=and_(Compare("contact_id", Op.EQ, contact_id), record, typed.where))
 
 
 STATEMENT_CACHE = 256

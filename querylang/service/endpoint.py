@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..ast import Query
 from ..errors import Diagnostic, QueryError
@@ -32,11 +32,15 @@ from .errors import BadRequest, NotFound
 from .rules import access, check_patterns, check_route, read_body, transition
 from .store import MemoryStore, Store
 
+if TYPE_CHECKING:
+    from .database import Database
+
 __all__ = ["CampaignCommunications", "Clock"]
 
 SCHEMA = CONTACT_COMMUNICATIONS
 Clock = Callable[[], datetime]
 """Returns the current time as an aware ``datetime``; ``completed_at`` of a completion."""
+_Read = TypeVar("_Read", bound=Query | Compiled)  # what a store runs: a typed query, or one compiled
 
 
 class CampaignCommunications:
@@ -101,11 +105,12 @@ class CampaignCommunications:
         return service
 
     @classmethod
-    def from_database(cls, url: str | Path, *, clock: Clock | None = None) -> CampaignCommunications:
+    def from_database(cls, url: str | Path | Database, *, clock: Clock | None = None) -> CampaignCommunications:
         """A service over a database that ``querylang db load`` filled (``database.SqlStore``).
 
         Args:
-            url: a SQLite file's path (or ``sqlite:///path``), or a ``postgresql://`` URL.
+            url: a SQLite file's path (or ``sqlite:///path``), a ``postgresql://`` URL, or a
+                ``Database`` already open (one ``auth.Tokens`` shares, say).
             clock: as for the constructor.
 
         Raises:
@@ -115,7 +120,7 @@ class CampaignCommunications:
         from .database import Database, SqlStore
 
         service = cls((), clock=clock)
-        service._store = SqlStore(Database(url))
+        service._store = SqlStore(url if isinstance(url, Database) else Database(url))
         return service
 
     def ping(self) -> None:
@@ -192,8 +197,7 @@ class CampaignCommunications:
     ) -> tuple[dict[str, Any], tuple[Diagnostic, ...]]:
         """``get``, and the query's warnings, as HTTP sends them."""
         self.check_route(contact_id, user_id)
-        prepared = _read(query, validate)
-        typed = prepared.query if isinstance(prepared, Compiled) else prepared
+        typed = _read(query, validate)
         row = self._store.get(contact_id, id, typed)
         if row is None:
             raise NotFound(f"No record found for id '{id}'")
@@ -234,7 +238,7 @@ def _system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def _read(query: Query | str | object, read: Callable[[Any, Schema], Compiled | Query]) -> Compiled | Query:
+def _read(query: Query | str | object, read: Callable[[Any, Schema], _Read]) -> _Read:
     """A query as ``read`` (``validate`` or ``compile``) makes it, if the service runs it.
 
     Raises:

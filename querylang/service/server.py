@@ -209,7 +209,7 @@ def demo(folder: str | Path) -> Iterator[tuple[CampaignCommunications, Tokens, d
             load(db, folder)
             tokens = Tokens(db)
             issued = {user: tokens.create(user)[1] for user in _users_of(db)}
-            yield CampaignCommunications.from_database(db.url), tokens, issued
+            yield CampaignCommunications.from_database(db), tokens, issued
         finally:
             db.close()
 
