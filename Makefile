@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test test-spark lint types unit demo bench clean screenshot
+.PHONY: install test test-spark lint types unit demo bench clean screenshot terminals
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ test: lint types unit
 test-spark: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[spark]'
 	QUERYLANG_SPARK=1 PYSPARK_PYTHON=$(abspath $(BIN)/python) $(BIN)/pytest tests/spark
+
+# After editing grammar/querylang.lark: save its terminal patterns beside it, so that valid
+# queries are read without building Lark's parser (a test fails until they are saved again).
+terminals: $(STAMP)
+	$(BIN)/python -c 'import json; from querylang.text.params import derive_terminals, terminals_path; \
+		terminals_path().write_text(json.dumps(derive_terminals(), indent=2) + "\n", encoding="utf-8")'
 
 # The README's picture of the playground (docs/playground.png), in Debian's chromium with its
 # chromium-driver, as the browser tests use them.

@@ -6,8 +6,10 @@ LALR parser this module compiles it into one regular expression made of the gram
 terminal patterns: a valid query is read with that expression (the common case, several times
 faster than feeding tokens to the parser), and the parser reads what the expression refuses,
 to say where and why. Both paths build parameters with the same function, and tests hold them
-to the same answers. Lark's trees, tokens and exceptions never leave this module: a text the
-grammar cannot read raises a positioned ``QuerySyntaxError``.
+to the same answers. The terminal patterns are saved beside the grammar
+(``querylang.terminals.json``, written by ``make terminals``, trusted only while the grammar's
+digest matches), so that a valid query never imports Lark. Lark's trees, tokens and exceptions
+never leave this module: a text the grammar cannot read raises a positioned ``QuerySyntaxError``.
 
 A key is decoded as a whole before its brackets are read, all or nothing; ``keys.py`` reads
 what a key says, and finds the keys that fail to decode, which the grammar reads masked.
@@ -16,9 +18,11 @@ what a key says, and finds the keys that fail to decode, which the grammar reads
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from ..errors import QuerySyntaxError
 from ..percent import decode_component, normalize_brackets
@@ -186,21 +190,64 @@ def _build_params(tokens: list[lark.Token], text: str, plain: dict[int, int]) ->
         part = written.lstrip("&")
         index += len(written) - len(part)
         start += len(written) - len(part)
-        params.append(_param(part, start, index, _parser()[1], plain.get(start, -1)))
+        params.append(_param(part, start, index, _patterns(), plain.get(start, -1)))
     return params
 
 
-@functools.cache
-def _parser() -> tuple[lark.Lark, _Patterns]:
-    # PERF: lark is imported on the first parse, not with querylang (import time budget).
+TERMINALS = ("PARAM_FIRST", "PARAM", "AMPS")
+"""The grammar's terminals that the fast path's expression is made of."""
+
+
+def terminals_path() -> Path:
+    """The grammar's terminal patterns as Lark writes them, saved beside the grammar (``make terminals``)."""
+    return grammar_path().with_suffix(".terminals.json")
+
+
+def derive_terminals() -> dict[str, object]:
+    """What ``terminals_path()`` holds: the grammar's digest, Lark's version, and each terminal's regex."""
     import lark
 
-    parser = lark.Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="contextual")
+    parser = _lark()
+    return {
+        "grammar_sha256": _grammar_digest(),
+        "lark": lark.__version__,
+        "terminals": {name: parser.get_terminal(name).pattern.to_regexp() for name in TERMINALS},
+    }
 
-    def terminal(name: str) -> str:
-        return parser.get_terminal(name).pattern.to_regexp()
 
-    first, rest, amps = terminal("PARAM_FIRST"), terminal("PARAM"), terminal("AMPS")
+def _grammar_digest() -> str:
+    return hashlib.sha256(grammar_path().read_bytes()).hexdigest()
+
+
+def _saved_terminals() -> dict[str, str] | None:
+    """The saved terminals if they were derived from this very grammar, else None."""
+    try:
+        saved = json.loads(terminals_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or saved.get("grammar_sha256") != _grammar_digest():
+        return None
+    terminals = saved.get("terminals")
+    if not isinstance(terminals, dict) or not all(isinstance(terminals.get(n), str) for n in TERMINALS):
+        return None
+    return {name: terminals[name] for name in TERMINALS}
+
+
+@functools.cache
+def _lark() -> lark.Lark:
+    # PERF: lark is imported on the first query the fast path cannot read (import time budget).
+    import lark
+
+    return lark.Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="contextual")
+
+
+@functools.cache
+def _patterns() -> _Patterns:
+    # PERF: the terminals come from the file saved beside the grammar, checked by the grammar's
+    # digest, so that a valid query is read without importing Lark or building its parser
+    # (~75 ms of every process); a grammar edited since falls back to Lark.
+    terminals = _saved_terminals() or cast("dict[str, str]", derive_terminals()["terminals"])
+    first, rest, amps = (terminals[name] for name in TERMINALS)
     # `\??+` is possessive: a leading `?` is always the query's, never the first key's, as the
     # parser's QMARK terminal takes it before a key can.
     query = re.compile(rf"\??+(?:(?:{first})(?:{rest})*)?(?:{amps})?", re.DOTALL)
@@ -211,7 +258,7 @@ def _parser() -> tuple[lark.Lark, _Patterns]:
         # The grammar and this module changed apart.
         raise AssertionError("grammar/querylang.lark's _SEGMENT no longer matches text/params.py")
     segment = re.compile(rf"(?:\[|%5[bB])({segment_body})(?:\]|%5[dD])")
-    return parser, _Patterns(query, re.compile(key, re.DOTALL), segment)
+    return _Patterns(query, re.compile(key, re.DOTALL), segment)
 
 
 def _plain_param(part: str, start: int, index: int, length: int) -> Param:
@@ -313,7 +360,7 @@ def _read_fast(text: str, readable: str, plain: dict[int, int] | None) -> list[P
     ``plain``: the keys that fail to decode (``keys.plain_keys``), masked in ``readable``; None
     before they were looked for (``_PlainKey`` if one is met).
     """
-    patterns = _parser()[1]
+    patterns = _patterns()
     if patterns.query.fullmatch(readable) is None:
         return None
     params: list[Param] = []
@@ -343,8 +390,6 @@ def read_params(text: str, *, fast: bool = True) -> list[Param]:
         return []
     if not text.isascii():
         _check_characters(text)
-    from lark.exceptions import UnexpectedInput
-
     stopped: QuerySyntaxError | None = None
     try:
         if fast:
@@ -367,13 +412,21 @@ def read_params(text: str, *, fast: bool = True) -> list[Param]:
             params = _read_fast(text, readable, plain)
             if params is not None:
                 return params
-        tree = _parser()[0].parse(readable)
-        return _build_params(tree.children, text, plain)  # type: ignore[arg-type]
+        return _read_slow(text, readable, plain)
     except QuerySyntaxError as error:
         raise error.with_text(text) from None
+
+
+def _read_slow(text: str, readable: str, plain: dict[int, int]) -> list[Param]:
+    """The parameters, read by Lark's parser, which says where a text that is not a query stops."""
+    from lark.exceptions import UnexpectedInput
+
+    try:
+        tree = _lark().parse(readable)
     except UnexpectedInput as error:
         # The masked keys are plain names: the parser stops only outside them.
-        raise _syntax_error(text, error).with_text(text) from None
+        raise _syntax_error(text, error) from None
+    return _build_params(tree.children, text, plain)  # type: ignore[arg-type]
 
 
 def _check_characters(text: str) -> None:
