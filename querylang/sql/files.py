@@ -38,16 +38,19 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..ast import Membership, Query, conditions
 from ..errors import Diagnostic, QueryValidationError, first_line
+from ..page import unbounded
 from ..records import FileInfo, InputError, RecordReader, csv_header, file_info
 from ..schema import CONTACT_COMMUNICATIONS, Field, FieldType, Schema, ValueProblem
+from ..validate import validate
 from ..values import FarInstant
-from .compile import ORDINAL, identifier, to_sql
+from .compile import ORDINAL, Statement, to_sql
 from .dialects import DIALECTS, micros, require
 from .run import EngineError, engine_errors
 
@@ -136,7 +139,9 @@ def _not_exact(message: str) -> NotExact:
 
 
 def _quote(name: str) -> str:
-    return str(identifier(name, _D).sql(dialect="duckdb"))
+    """A DuckDB identifier, quoted as sqlglot quotes it for DuckDB (without importing it: see ``window``)."""
+    return '"' + name.replace('"', '""') + '"'
+
 
 
 @dataclass
@@ -312,31 +317,18 @@ def window(
     """
     duckdb = require("duckdb", "duckdb")
     schema = schema or CONTACT_COMMUNICATIONS
-    try:
-        statement = to_sql(
-            query,
-            dialect=_D,
-            schema=schema,
-            table=_TABLE,
-            default_limit=default_limit,
-            max_limit=max_limit,
-            paginate=paginate,
-            columns=(ORDINAL,),
-        )
-    except QueryValidationError as error:
-        if error.diagnostics and all(d.code == "bad-pattern" for d in error.diagnostics):
-            raise _not_exact("a pattern ends in a lone backslash, which find runs and DuckDB refuses") from None
-        raise
-    fields = _read_fields(statement.query, schema)
-    _check_query(statement.query, fields)
+    typed = validate(query, unbounded(schema))  # to_sql's own validation, before any file is read
+    fields = _read_fields(typed, schema)
+    _check_query(typed, fields)
     infos = [file_info(path, input_format) for path in paths]
+    options = {"default_limit": default_limit, "max_limit": max_limit, "paginate": paginate}
     connection = duckdb.connect()
     try:
         with engine_errors(_D):
             for macro in _MACROS:
                 connection.execute(macro)
             sources = [s for i, info in enumerate(infos) if (s := _source(info, fields, i, connection)) is not None]
-        _load(connection, sources, fields)
+        statement = _load_writing(connection, sources, fields, lambda: _statement(typed, schema, options))
         with engine_errors(_D):
             bad = connection.execute(
                 f"SELECT {ORDINAL}, {_BAD} FROM {_TABLE} WHERE {_BAD} IS NOT NULL ORDER BY {ORDINAL} LIMIT 1"
@@ -363,6 +355,47 @@ def window(
         query=statement.query,
         csv=any(info.format == "csv" for info in infos),
     )
+
+
+def _statement(typed: Query, schema: Schema, options: dict[str, Any]) -> Statement:
+    """``to_sql``'s page and total over the loaded table."""
+    try:
+        return to_sql(typed, dialect=_D, schema=schema, table=_TABLE, columns=(ORDINAL,), **options)
+    except QueryValidationError as error:
+        if error.diagnostics and all(d.code == "bad-pattern" for d in error.diagnostics):
+            raise _not_exact("a pattern ends in a lone backslash, which find runs and DuckDB refuses") from None
+        raise
+
+
+def _load_writing(
+    connection: Any, sources: list[_Sql], fields: Sequence[Field], write: Callable[[], Statement]
+) -> Statement:
+    """``_load`` the files while ``write`` makes the statement; its statement once both are done.
+
+    PERF: DuckDB reads the files with the GIL released, so this thread imports sqlglot and
+    renders the SQL meanwhile (~70 ms of the process, on any machine with a core to spare).
+    Where ``write`` fails, the load is interrupted and waited for before the error goes on.
+    """
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            _load(connection, sources, fields)
+        except BaseException as error:  # raised again in the caller's thread
+            failed.append(error)
+
+    loading = threading.Thread(target=load, name="querylang-duckdb-load")
+    loading.start()
+    try:
+        statement = write()
+    except BaseException:
+        connection.interrupt()
+        raise
+    finally:
+        loading.join()
+    if failed:
+        raise failed[0]
+    return statement
 
 
 def _load(connection: Any, sources: list[_Sql], fields: Sequence[Field]) -> None:

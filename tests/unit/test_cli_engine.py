@@ -427,3 +427,52 @@ def test_a_schema_of_numbers_and_enums_that_look_like_json(tmp_path: Path) -> No
     falls_back("score=9007199254740993", str(path), options=options)  # beyond what a double holds
     _write_jsonl(path, [*records, {"id": 8, "score": 9007199254740993, "level": "1", "label": "h"}])
     falls_back("$sort[score]=1", str(path), options=options)
+
+
+def test_a_statement_that_fails_interrupts_the_load_it_ran_beside(tmp_path: Path) -> None:
+    from querylang.errors import QueryError
+    from querylang.sql import files
+    from querylang.validate import validate
+
+    path = tmp_path / "big.jsonl"
+    line = json.dumps({"id": 1, "contact_id": 77, "send_at": "2020-01-01T00:00:00Z"}) + "\n"
+    path.write_text(line * 300_000, encoding="utf-8")
+    fields = files._read_fields(validate("send_at[$gte]=2020-01-01"), CONTACT_COMMUNICATIONS)
+    connection = duckdb.connect()
+    try:
+        source = files._source(files.file_info(str(path), None), fields, 0, connection)
+        assert source is not None
+
+        def write() -> Any:
+            raise QueryError([])
+
+        with pytest.raises(QueryError):
+            files._load_writing(connection, [source], fields, write)
+        # The connection is free again: the load was interrupted or had ended, not left running.
+        assert connection.execute("SELECT 41 + 1").fetchone() == (42,)
+    finally:
+        connection.close()
+
+
+def test_a_load_that_fails_beside_a_statement_raises_its_error(tmp_path: Path) -> None:
+    from querylang.sql import files
+    from querylang.validate import validate
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": 1, "send_at": "2020-01-01"}\n{"id": \n', encoding="utf-8")
+    typed = validate("send_at[$gte]=2020-01-01")
+    fields = files._read_fields(typed, CONTACT_COMMUNICATIONS)
+    connection = duckdb.connect()
+    written: list[object] = []
+    try:
+        source = files._source(files.file_info(str(path), None), fields, 0, connection)
+        assert source is not None
+
+        def write() -> Any:
+            written.append(1)
+
+        with pytest.raises(files.NotExact, match="DuckDB cannot read the files"):
+            files._load_writing(connection, [source], fields, write)
+        assert written == [1]  # the statement was written while the load failed
+    finally:
+        connection.close()
