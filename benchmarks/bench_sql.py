@@ -85,14 +85,13 @@ duckdb.connect().execute(
 
 def _floor_argv(path: Path, query: str) -> list[str]:
     """A process that only reads the columns ``query`` tests or sorts on, typed natively by DuckDB."""
-    from querylang.ast import conditions
     from querylang.schema import CONTACT_COMMUNICATIONS
     from querylang.sql.dialects import DIALECTS
+    from querylang.sql.files import read_fields
 
-    typed = validate(query)
-    names = {c.field for c in conditions(typed.where)} | {s.field for s in typed.sort}
     types = DIALECTS["duckdb"].types
-    columns = [str(a) for f in CONTACT_COMMUNICATIONS.fields if f.name in names for a in (f.name, types[f.type])]
+    fields = read_fields(validate(query), CONTACT_COMMUNICATIONS)
+    columns = [str(a) for f in fields for a in (f.name, types[f.type])]
     return [sys.executable, "-c", _FLOOR, str(path), *columns]
 
 

@@ -37,6 +37,7 @@ Find stops on the first three and keeps the spaces; DuckDB answers.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -54,7 +55,7 @@ from .compile import ORDINAL, Statement, to_sql
 from .dialects import DIALECTS, micros, require
 from .run import EngineError, engine_errors
 
-__all__ = ["FileWindow", "NotExact", "window"]
+__all__ = ["FileWindow", "NotExact", "read_fields", "window"]
 
 _D = DIALECTS["duckdb"]
 _TABLE, _ROWS = "_querylang_records", "_querylang_rows"
@@ -141,7 +142,6 @@ def _not_exact(message: str) -> NotExact:
 def _quote(name: str) -> str:
     """A DuckDB identifier, quoted as sqlglot quotes it for DuckDB (without importing it: see ``window``)."""
     return '"' + name.replace('"', '""') + '"'
-
 
 
 @dataclass
@@ -263,7 +263,7 @@ def _source(info: FileInfo, fields: Sequence[Field], index: int, connection: Any
     return _Sql([f"SELECT {', '.join(select.text)} FROM {read}"], select.params + sql.params)
 
 
-def _read_fields(query: Query, schema: Schema) -> tuple[Field, ...]:
+def read_fields(query: Query, schema: Schema) -> tuple[Field, ...]:
     """The fields the query tests or sorts on, in schema order."""
     names = {c.field for c in conditions(query.where)} | {s.field for s in query.sort}
     return tuple(f for f in schema.fields if f.name in names)
@@ -318,17 +318,19 @@ def window(
     duckdb = require("duckdb", "duckdb")
     schema = schema or CONTACT_COMMUNICATIONS
     typed = validate(query, unbounded(schema))  # to_sql's own validation, before any file is read
-    fields = _read_fields(typed, schema)
+    fields = read_fields(typed, schema)
     _check_query(typed, fields)
     infos = [file_info(path, input_format) for path in paths]
-    options = {"default_limit": default_limit, "max_limit": max_limit, "paginate": paginate}
     connection = duckdb.connect()
     try:
         with engine_errors(_D):
             for macro in _MACROS:
                 connection.execute(macro)
             sources = [s for i, info in enumerate(infos) if (s := _source(info, fields, i, connection)) is not None]
-        statement = _load_writing(connection, sources, fields, lambda: _statement(typed, schema, options))
+        write = functools.partial(
+            _statement, typed, schema, default_limit=default_limit, max_limit=max_limit, paginate=paginate
+        )
+        statement = _load_writing(connection, sources, fields, write)
         with engine_errors(_D):
             bad = connection.execute(
                 f"SELECT {ORDINAL}, {_BAD} FROM {_TABLE} WHERE {_BAD} IS NOT NULL ORDER BY {ORDINAL} LIMIT 1"
@@ -357,10 +359,21 @@ def window(
     )
 
 
-def _statement(typed: Query, schema: Schema, options: dict[str, Any]) -> Statement:
+def _statement(
+    typed: Query, schema: Schema, *, default_limit: int | None, max_limit: int | None, paginate: bool
+) -> Statement:
     """``to_sql``'s page and total over the loaded table."""
     try:
-        return to_sql(typed, dialect=_D, schema=schema, table=_TABLE, columns=(ORDINAL,), **options)
+        return to_sql(
+            typed,
+            dialect=_D,
+            schema=schema,
+            table=_TABLE,
+            default_limit=default_limit,
+            max_limit=max_limit,
+            paginate=paginate,
+            columns=(ORDINAL,),
+        )
     except QueryValidationError as error:
         if error.diagnostics and all(d.code == "bad-pattern" for d in error.diagnostics):
             raise _not_exact("a pattern ends in a lone backslash, which find runs and DuckDB refuses") from None

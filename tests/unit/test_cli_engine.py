@@ -437,7 +437,7 @@ def test_a_statement_that_fails_interrupts_the_load_it_ran_beside(tmp_path: Path
     path = tmp_path / "big.jsonl"
     line = json.dumps({"id": 1, "contact_id": 77, "send_at": "2020-01-01T00:00:00Z"}) + "\n"
     path.write_text(line * 300_000, encoding="utf-8")
-    fields = files._read_fields(validate("send_at[$gte]=2020-01-01"), CONTACT_COMMUNICATIONS)
+    fields = files.read_fields(validate("send_at[$gte]=2020-01-01"), CONTACT_COMMUNICATIONS)
     connection = duckdb.connect()
     try:
         source = files._source(files.file_info(str(path), None), fields, 0, connection)
@@ -461,7 +461,7 @@ def test_a_load_that_fails_beside_a_statement_raises_its_error(tmp_path: Path) -
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": 1, "send_at": "2020-01-01"}\n{"id": \n', encoding="utf-8")
     typed = validate("send_at[$gte]=2020-01-01")
-    fields = files._read_fields(typed, CONTACT_COMMUNICATIONS)
+    fields = files.read_fields(typed, CONTACT_COMMUNICATIONS)
     connection = duckdb.connect()
     written: list[object] = []
     try:
