@@ -263,6 +263,21 @@ def _source(info: FileInfo, fields: Sequence[Field], index: int, connection: Any
     return _Sql([f"SELECT {', '.join(select.text)} FROM {read}"], select.params + sql.params)
 
 
+def _engine() -> Any:
+    """DuckDB's engine module: the compiled ``_duckdb`` that the ``duckdb`` package wraps, where it is one.
+
+    PERF: ``import duckdb`` takes ~105 ms: ~25 ms for the engine and ~80 ms for the package's
+    Python API (relations, expressions, its version through ``importlib.metadata``), none of
+    which this module uses: it needs ``connect`` and the connection only. Without ``_duckdb``
+    (a DuckDB release that names it otherwise), the package.
+    """
+    try:
+        import _duckdb
+    except ImportError:
+        return require("duckdb", "duckdb")
+    return _duckdb
+
+
 def read_fields(query: Query, schema: Schema) -> tuple[Field, ...]:
     """The fields the query tests or sorts on, in schema order."""
     names = {c.field for c in conditions(query.where)} | {s.field for s in query.sort}
@@ -315,7 +330,7 @@ def window(
         EngineError: DuckDB failed otherwise.
         MissingExtra: without DuckDB or sqlglot (``querylang[duckdb]``).
     """
-    duckdb = require("duckdb", "duckdb")
+    duckdb = _engine()
     schema = schema or CONTACT_COMMUNICATIONS
     typed = validate(query, unbounded(schema))  # to_sql's own validation, before any file is read
     fields = read_fields(typed, schema)
