@@ -348,13 +348,16 @@ def pick_records(self: RecordReader, positions: Iterable[int]) -> dict[int, dict
 def _pick_jsonl(self: RecordReader, path: str, wanted: list[int], start: int, found: dict[int, dict[str, Any]]) -> int:
     """Add the wanted records of one JSON Lines file to ``found``; the position after the last line read.
 
-    PERF: the lines between wanted ones are passed over in C (``filter``, ``islice`` and a
-    ``deque`` that keeps only the count), about 0.18 s for a million lines against 0.24 s
-    for a loop; ``where`` names a record by its position then, not its line.
+    PERF: the lines between wanted ones are passed over in C (``filterfalse``, ``islice`` and
+    a ``deque`` that keeps only the count): 0.20 s for a million 370-byte lines, against 0.22 s
+    with ``bytes.strip`` (which copies each line; ``isspace`` stops at its first character),
+    0.24 s for a loop and 0.46 s counting newlines in 1 MB blocks (``bytes.count``). ``where``
+    names a record by its position then, not its line.
     """
     f, _, _, closing = self._open(path)
     self.name, self.unit = path, "record"
-    records = filter(bytes.strip, f)  # the lines that are not blank, as iteration counts records
+    # The lines that are not blank (the file's lines are never empty), as iteration counts records.
+    records = itertools.filterfalse(bytes.isspace, f)
     index = start
     try:
         for position in wanted[bisect.bisect_left(wanted, start) :]:
