@@ -255,9 +255,11 @@ def load_data(db: Database, data: Folder) -> dict[str, int]:
             raise DataError(f"{where}: id {typed['id']} appears twice")
         seen.add(typed["id"])
         records.append(typed)
-    contact_ids = [c.id for c in data.contacts]
-    if len(set(contact_ids)) != len(contact_ids):
-        raise DataError(f"{data.contacts_path}: a contact id appears twice")
+    contact_ids: set[int] = set()
+    for n, contact in enumerate(data.contacts):  # named as MemoryStore.from_folder names it
+        if contact.id in contact_ids:
+            raise DataError(f"{data.contacts_path}: contact {n}: id {contact.id} appears twice")
+        contact_ids.add(contact.id)
     init(db)
     m = db.mark
     with db.transaction(write=True) as execute:

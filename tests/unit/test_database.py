@@ -110,6 +110,24 @@ def test_a_repeated_id_is_refused_and_nothing_is_loaded(tmp_path: Path) -> None:
     db.close()
 
 
+def test_a_repeated_contact_is_named_as_the_memory_store_names_it(tmp_path: Path) -> None:
+    folder = _copy_examples(tmp_path)
+    path = folder / "contacts.json"
+    contacts = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps([*contacts, contacts[1]]), encoding="utf-8")
+    with pytest.raises(DataError) as in_memory:
+        CampaignCommunications.from_folder(folder)
+    assert f"contact {len(contacts)}: id {contacts[1]['id']} appears twice" in str(in_memory.value)
+    db = Database(tmp_path / "app.sqlite")
+    with pytest.raises(DataError) as in_database:
+        load(db, folder)
+    assert str(in_database.value) == str(in_memory.value)
+    init(db)
+    with db.transaction() as execute:
+        assert execute("SELECT COUNT(*) FROM contacts", ())[0][0] == 0
+    db.close()
+
+
 def test_a_failure_inside_the_transaction_loads_nothing(tmp_path: Path) -> None:
     # users.json with an id twice passes the checks, then the users table's key refuses it
     folder = _copy_examples(tmp_path)
