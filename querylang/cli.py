@@ -245,7 +245,8 @@ def _cmd_find(args: argparse.Namespace) -> int:
 def _find_memory(args: argparse.Namespace, schema: Schema) -> int:
     # Imported here: orjson and the record readers only for this command.
     from .memory.find import find
-    from .records import InputError, RecordReader, write_result
+    from .output import write_result
+    from .records import InputError, RecordReader
 
     skipped = 0
 
@@ -286,8 +287,9 @@ def _find_duckdb(args: argparse.Namespace, schema: Schema) -> int | None:
     """``find --engine duckdb``: the exit code, or None where DuckDB cannot promise find's answer."""
     # Imported here: DuckDB and sqlglot only for this engine.
     from .memory.find import find
+    from .output import write_result
     from .page import Page
-    from .records import InputError, RecordReader, write_result
+    from .records import InputError, RecordReader
     from .sql.dialects import MissingExtra
     from .sql.files import NotExact, window
     from .sql.run import EngineError

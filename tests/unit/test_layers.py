@@ -22,7 +22,7 @@ STAGES: list[set[str]] = [
     {"text"},
     {"schema"},
     {"validate"},
-    {"builder", "url", "records", "page"},
+    {"builder", "url", "records", "output", "page"},
     {"memory", "sql"},
     {"service"},
     {"__init__", "__main__", "cli"},

@@ -1,4 +1,4 @@
-"""querylang.records: reading record files (JSON, JSON Lines, CSV, gzip, stdin) and writing results."""
+"""querylang.records and querylang.output: record files (JSON, JSON Lines, CSV, gzip, stdin) in, results out."""
 
 from __future__ import annotations
 
@@ -12,17 +12,8 @@ from typing import Any
 import pytest
 
 from querylang import CONTACT_COMMUNICATIONS
-from querylang.records import (
-    InputError,
-    RecordReader,
-    csv_header,
-    display_rows,
-    dumps,
-    file_info,
-    input_format,
-    loads,
-    write_result,
-)
+from querylang.output import display_rows, dumps, write_result
+from querylang.records import InputError, RecordReader, csv_header, file_info, input_format, loads
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 JSONL = EXAMPLES / "campaign-communications.jsonl"
