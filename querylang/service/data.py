@@ -171,6 +171,10 @@ class Folder(NamedTuple):
     users: dict[int, dict[str, Any]]
     contacts_path: Path
 
+    def placed_contacts(self) -> list[tuple[str, Contact]]:
+        """``(where, contact)`` pairs, as ``records`` has them: ``"path: contact 3"``."""
+        return [(f"{self.contacts_path}: contact {n}", contact) for n, contact in enumerate(self.contacts)]
+
 
 def read_folder(folder: str | Path) -> Folder:
     """Read a data folder (the layout of ``examples/``).

@@ -256,9 +256,9 @@ def load_data(db: Database, data: Folder) -> dict[str, int]:
         seen.add(typed["id"])
         records.append(typed)
     contact_ids: set[int] = set()
-    for n, contact in enumerate(data.contacts):  # named as MemoryStore.from_folder names it
+    for where, contact in data.placed_contacts():
         if contact.id in contact_ids:
-            raise DataError(f"{data.contacts_path}: contact {n}: id {contact.id} appears twice")
+            raise DataError(f"{where}: id {contact.id} appears twice")
         contact_ids.add(contact.id)
     init(db)
     m = db.mark

@@ -121,8 +121,8 @@ class MemoryStore:
         """
         data = read_folder(folder)
         store = cls(schema, data.users, data.teams)
-        for n, contact in enumerate(data.contacts):
-            store.add_contact(contact, f"{data.contacts_path}: contact {n}")
+        for where, contact in data.placed_contacts():
+            store.add_contact(contact, where)
         for where, record in data.records:
             store.add_record(record, where)
         return store
